@@ -1,0 +1,11 @@
+// Command cellctl is the runtime primitive layer of Cells: create, destroy,
+// exec, supervise, list and stats of kernel cells. See cellctl(8).
+package main
+
+import (
+	"os"
+
+	"cells/bin/cellctl/cellctl"
+)
+
+func main() { os.Exit(cellctl.Main(os.Args, os.Stdin, os.Stdout, os.Stderr)) }

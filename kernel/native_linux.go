@@ -1,0 +1,4 @@
+package kernel
+
+// openNative opens the Linux driver. (Placeholder until the driver lands.)
+func openNative(opts Options) (Driver, error) { return nil, ErrNotSupported }

@@ -1,0 +1,5 @@
+//go:build !linux && !netbsd
+
+package kernel
+
+func openNative(opts Options) (Driver, error) { return nil, ErrNotSupported }
