@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // Limits of the upstream ABI (sys/sys/cell.h).
@@ -191,4 +192,18 @@ func Open(opts Options) (Driver, error) {
 		return OpenFake(opts)
 	}
 	return openNative(opts)
+}
+
+// InitArg0 is the argv[0] under which a Cells binary re-executes itself as
+// the driver's helper (the in-cell holder on Linux, the enter helper on
+// NetBSD), runc's "init" pattern.
+const InitArg0 = "cells-init"
+
+// MaybeInit runs the driver helper and exits when the process was started as
+// one (argv[0] is InitArg0); otherwise it returns at once. Every main calls
+// it first.
+func MaybeInit() {
+	if len(os.Args) > 0 && filepath.Base(os.Args[0]) == InitArg0 {
+		os.Exit(InitMain())
+	}
 }

@@ -3,3 +3,6 @@
 package kernel
 
 func openNative(opts Options) (Driver, error) { return nil, ErrNotSupported }
+
+// InitMain is the body of the re-executed helper; unsupported here.
+func InitMain() int { return 1 }

@@ -15,12 +15,14 @@ import (
 
 	"cells/bin/cellctl/cellctl"
 	"cells/bin/cellman/cellman"
+	"cells/kernel"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"cellman": func() { os.Exit(cellman.Main(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
-		"cellctl": func() { os.Exit(cellctl.Main(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+		"cellman":       func() { os.Exit(cellman.Main(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+		"cellctl":       func() { os.Exit(cellctl.Main(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+		kernel.InitArg0: func() { os.Exit(kernel.InitMain()) },
 	})
 }
 

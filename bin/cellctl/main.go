@@ -6,6 +6,10 @@ import (
 	"os"
 
 	"cells/bin/cellctl/cellctl"
+	"cells/kernel"
 )
 
-func main() { os.Exit(cellctl.Main(os.Args, os.Stdin, os.Stdout, os.Stderr)) }
+func main() {
+	kernel.MaybeInit()
+	os.Exit(cellctl.Main(os.Args, os.Stdin, os.Stdout, os.Stderr))
+}

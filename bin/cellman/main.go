@@ -5,6 +5,10 @@ import (
 	"os"
 
 	"cells/bin/cellman/cellman"
+	"cells/kernel"
 )
 
-func main() { os.Exit(cellman.Main(os.Args, os.Stdin, os.Stdout, os.Stderr)) }
+func main() {
+	kernel.MaybeInit()
+	os.Exit(cellman.Main(os.Args, os.Stdin, os.Stdout, os.Stderr))
+}
