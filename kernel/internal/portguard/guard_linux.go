@@ -1,0 +1,221 @@
+package portguard
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/features"
+	"github.com/cilium/ebpf/rlimit"
+)
+
+// Supported returns nil when cgroup v2 and the cgroup-BPF bind hooks are
+// usable, else an error wrapping ErrNotSupported that says what is missing.
+// Pinning the links needs bpf_link for cgroups (Linux 5.7 or later).
+func (g *Guard) Supported() error {
+	if _, err := g.cgroupRoot(); err != nil {
+		return err
+	}
+	if err := features.HaveProgramType(ebpf.CGroupSockAddr); err != nil {
+		return notSupported("cgroup_sock_addr programs", err)
+	}
+	if err := features.HaveProgramHelper(ebpf.CGroupSockAddr, asm.FnGetCurrentCgroupId); err != nil {
+		return notSupported("bpf_get_current_cgroup_id in cgroup_sock_addr programs", err)
+	}
+	return nil
+}
+
+func notSupported(what string, err error) error {
+	if errors.Is(err, ebpf.ErrNotSupported) {
+		return fmt.Errorf("portguard: %s: %v: %w", what, err, ErrNotSupported)
+	}
+	return fmt.Errorf("portguard: probe %s: %w", what, err)
+}
+
+// Reserve reserves ports for the cgroup v2 whose id is cgroupID (see
+// CgroupID). It is all or nothing: if any port is reserved by another cgroup,
+// it fails with an error wrapping ErrPortReserved and changes nothing. Ports
+// the cgroup already owns stay reserved; an empty list is a no-op.
+func (g *Guard) Reserve(cgroupID uint64, ports []uint16) (err error) {
+	if cgroupID == 0 {
+		return fmt.Errorf("portguard: reserve: cgroup id 0: %w", ErrInvalid)
+	}
+	want := make([]uint16, 0, len(ports))
+	seen := make(map[uint16]bool, len(ports))
+	for _, p := range ports {
+		if p == 0 {
+			return fmt.Errorf("portguard: reserve: port 0: %w", ErrInvalid)
+		}
+		if !seen[p] {
+			seen[p] = true
+			want = append(want, p)
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	root, err := g.cgroupRoot()
+	if err != nil {
+		return err
+	}
+	unlock, err := g.lock(true)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	if err := rlimit.RemoveMemlock(); err != nil {
+		return fmt.Errorf("portguard: reserve: %w", err)
+	}
+	if err := g.ensurePinDir(); err != nil {
+		return err
+	}
+	m, err := ebpf.NewMapWithOptions(mapSpec(), ebpf.MapOptions{PinPath: g.cfg.PinDir})
+	if err != nil {
+		g.removePinDir() // only if empty: never drop a map we cannot read
+		return fmt.Errorf("portguard: reserve: open map: %w", err)
+	}
+	defer m.Close()
+	// Whatever fails below, a map left empty (we may have just created
+	// it) must not leave pins or programs behind.
+	defer func() {
+		if err != nil {
+			g.teardownIfEmpty(m)
+		}
+	}()
+
+	var add []uint16
+	for _, p := range want {
+		owner, ok, err := lookup(m, p)
+		if err != nil {
+			return fmt.Errorf("portguard: reserve port %d: %w", p, err)
+		}
+		if ok && owner != cgroupID {
+			return fmt.Errorf("portguard: reserve port %d: held by cgroup %d: %w", p, owner, ErrPortReserved)
+		}
+		if !ok {
+			add = append(add, p)
+		}
+	}
+	if err := g.ensureAttached(m, root); err != nil {
+		return err
+	}
+	for i, p := range add {
+		if err := m.Update(uint32(p), cgroupID, ebpf.UpdateNoExist); err != nil {
+			for _, q := range add[:i] {
+				m.Delete(uint32(q))
+			}
+			return fmt.Errorf("portguard: reserve port %d: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// Release removes every reservation of cgroupID. Releasing a cgroup that owns
+// nothing is not an error. When no reservation remains, the programs are
+// detached and every pin is removed.
+func (g *Guard) Release(cgroupID uint64) error {
+	unlock, err := g.lock(true)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	m, err := ebpf.LoadPinnedMap(g.pin(mapName), nil)
+	if errors.Is(err, os.ErrNotExist) {
+		// No map: at most debris of an interrupted teardown.
+		return g.teardownIfEmpty(nil)
+	}
+	if err != nil {
+		return fmt.Errorf("portguard: release: open map: %w", err)
+	}
+	defer m.Close()
+
+	var key uint32
+	var owner uint64
+	var mine []uint32
+	it := m.Iterate()
+	for it.Next(&key, &owner) {
+		if owner == cgroupID {
+			mine = append(mine, key)
+		}
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("portguard: release: read map: %w", err)
+	}
+	for _, k := range mine {
+		if err := m.Delete(k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+			return fmt.Errorf("portguard: release port %d: %w", k, err)
+		}
+	}
+	return g.teardownIfEmpty(m)
+}
+
+// Owner reports the cgroup id that reserved port, and whether it is reserved.
+func (g *Guard) Owner(port uint16) (uint64, bool, error) {
+	m, unlock, err := g.openShared()
+	if err != nil || m == nil {
+		return 0, false, err
+	}
+	defer unlock()
+	defer m.Close()
+	owner, ok, err := lookup(m, port)
+	if err != nil {
+		return 0, false, fmt.Errorf("portguard: owner of port %d: %w", port, err)
+	}
+	return owner, ok, nil
+}
+
+// Ports returns every reservation, port → owner cgroup id.
+func (g *Guard) Ports() (map[uint16]uint64, error) {
+	res := map[uint16]uint64{}
+	m, unlock, err := g.openShared()
+	if err != nil || m == nil {
+		return res, err
+	}
+	defer unlock()
+	defer m.Close()
+	var key uint32
+	var owner uint64
+	it := m.Iterate()
+	for it.Next(&key, &owner) {
+		res[uint16(key)] = owner
+	}
+	if err := it.Err(); err != nil {
+		return nil, fmt.Errorf("portguard: ports: read map: %w", err)
+	}
+	return res, nil
+}
+
+// openShared takes the shared lock and opens the pinned map; a nil map and
+// nil error mean nothing is reserved.
+func (g *Guard) openShared() (*ebpf.Map, func(), error) {
+	unlock, err := g.lock(false)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := ebpf.LoadPinnedMap(g.pin(mapName), &ebpf.LoadPinOptions{ReadOnly: true})
+	if errors.Is(err, os.ErrNotExist) {
+		unlock()
+		return nil, nil, nil
+	}
+	if err != nil {
+		unlock()
+		return nil, nil, fmt.Errorf("portguard: open map: %w", err)
+	}
+	return m, unlock, nil
+}
+
+func lookup(m *ebpf.Map, port uint16) (uint64, bool, error) {
+	var owner uint64
+	err := m.Lookup(uint32(port), &owner)
+	if errors.Is(err, ebpf.ErrKeyNotExist) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	return owner, true, nil
+}
