@@ -18,10 +18,10 @@ import (
 // fixture is a private guard (its own pin directory, so it never touches
 // real reservations) plus two fresh cgroup v2 directories.
 type fixture struct {
-	g            *Guard
-	root         string // cgroup v2 root
-	dirA, dirB   string
-	idA, idB     uint64
+	g          *Guard
+	root       string // cgroup v2 root
+	dirA, dirB string
+	idA, idB   uint64
 }
 
 func randName() string {
