@@ -84,6 +84,10 @@ type Action struct {
 	Kind string
 	Site Site
 	Args map[string]Value
+	// Sources names the Args keys (string values) that are source files on
+	// the host: relative paths resolve against the directory of the .lua
+	// file, and the files' bytes are part of the apply hash.
+	Sources []string
 }
 
 // State is the whole desired state loaded from a DSL directory, each list in

@@ -1,0 +1,142 @@
+-- cells.dsl.cell: the cell(name, table) builder. It validates every key and
+-- value (upstream-cells §3.2, §3.3, §3.5, strict) and returns the cell
+-- document: a fresh table that later changes to the operator's table cannot
+-- reach.
+local check = require("cells.dsl.check")
+local schema = require("cells.dsl.schema")
+local mount = require("cells.dsl.mount")
+
+local M = {}
+
+-- optional string key: nil stays nil, numbers become text (as upstream).
+local function str(ctx, t, key, path)
+  local v = t[key]
+  if v == nil then return nil end
+  local s = check.tostr(v)
+  if s == nil then ctx:fail("key '" .. path .. key .. "' must be string") end
+  return s
+end
+
+-- validated runs the checker on a non-empty value and fails with the key.
+local function validated(ctx, path, s, checker, ...)
+  if s == nil or s == "" then return s end
+  local err = checker(...)
+  if err then ctx:fail(path .. ": " .. err) end
+  return s
+end
+
+local function string_array(ctx, t, key)
+  local v = t[key]
+  if v == nil then return {} end
+  if type(v) ~= "table" or not check.is_array(v) then
+    ctx:fail("key '" .. key .. "': expected array table")
+  end
+  local out = {}
+  for i = 1, #v do
+    if type(v[i]) ~= "string" then
+      ctx:fail("key '" .. key .. "': array item " .. i .. " must be string")
+    end
+    out[i] = v[i]
+  end
+  return out
+end
+
+local function create_section(ctx, t)
+  local c = t.create
+  if c == nil then return {} end
+  if type(c) ~= "table" then ctx:fail("create section must be table") end
+  local bad = schema.unknown(c, schema.create, "create.")
+  if bad then ctx:fail(bad) end
+  local out = {}
+  local p = "create."
+  local s = str(ctx, c, "profile", p)
+  out.profile = validated(ctx, "create.profile", s, check.profile, s)
+  s = str(ctx, c, "reserved_ports", p)
+  out.reserved_ports = validated(ctx, "create.reserved_ports", s, check.ports, s)
+  for _, which in ipairs({ "nofile", "as", "core" }) do
+    local key = "rlimit_" .. which
+    s = str(ctx, c, key, p)
+    out[key] = validated(ctx, "create." .. key, s, check.rlimit, which, s)
+  end
+  return out
+end
+
+local function log_section(ctx, l)
+  if l == nil then return {} end
+  if type(l) ~= "table" then ctx:fail("supervise.log must be table") end
+  local bad = schema.unknown(l, schema.log, "supervise.log.")
+  if bad then ctx:fail(bad) end
+  local p = "supervise.log."
+  local out = {}
+  local s = str(ctx, l, "facility", p)
+  out.facility = validated(ctx, p .. "facility", s, check.facility, s)
+  s = str(ctx, l, "stdout_level", p)
+  out.stdout_level = validated(ctx, p .. "stdout_level", s, check.level, s)
+  s = str(ctx, l, "stderr_level", p)
+  out.stderr_level = validated(ctx, p .. "stderr_level", s, check.level, s)
+  s = str(ctx, l, "tag", p)
+  out.tag = validated(ctx, p .. "tag", s, check.tag, s)
+  return out
+end
+
+local function supervise_section(ctx, t)
+  local sv = t.supervise
+  if sv == nil then return { log = {} } end
+  if type(sv) ~= "table" then ctx:fail("supervise section must be table") end
+  local bad = schema.unknown(sv, schema.supervise, "supervise.")
+  if bad then ctx:fail(bad) end
+  local out = {}
+  out.cmd = str(ctx, sv, "cmd", "supervise.")
+  local s = str(ctx, sv, "run_as", "supervise.")
+  out.run_as = validated(ctx, "supervise.run_as", s, check.run_as, s)
+  out.log = log_section(ctx, sv.log)
+  return out
+end
+
+local function mounts(ctx, t)
+  local specs = string_array(ctx, t, "mounts")
+  local out, targets = {}, {}
+  for i, s in ipairs(specs) do
+    local src, target, mode = mount.parse(s)
+    if not src then ctx:fail("mounts[" .. i .. "]: " .. target) end
+    out[i] = src .. ":" .. target .. ":" .. mode
+    targets[i] = target
+  end
+  local err = mount.overlap(targets)
+  if err then ctx:fail("mounts: " .. err) end
+  return out
+end
+
+local function depends_on(ctx, t)
+  local deps = string_array(ctx, t, "depends_on")
+  local seen = {}
+  for i, d in ipairs(deps) do
+    if not check.name(d) then ctx:fail("depends_on[" .. i .. "]: " .. check.name_message("cell", d)) end
+    if seen[d] then ctx:fail("depends_on[" .. i .. "]: duplicate entry '" .. d .. "'") end
+    seen[d] = true
+  end
+  return deps
+end
+
+-- build validates cell(name, t) and returns the document (without site).
+function M.build(name, t)
+  local ctx = check.ctx("cell '" .. tostring(name) .. "'")
+  if type(name) ~= "string" then ctx.what = nil; ctx:fail("cell name must be string") end
+  if not check.name(name) then ctx.what = nil; ctx:fail(check.name_message("cell", name)) end
+  if type(t) ~= "table" then ctx:fail("cell table expected, got " .. type(t)) end
+  local bad = schema.unknown(t, schema.cell, "")
+  if bad then ctx:fail(bad) end
+  local doc = { kind = "cell", name = name, file = ctx.file, line = ctx.line }
+  if t.autostart ~= nil then
+    if type(t.autostart) ~= "boolean" then ctx:fail("key 'autostart' must be boolean") end
+    doc.autostart = t.autostart
+  end
+  doc.depends_on = depends_on(ctx, t)
+  doc.mounts = mounts(ctx, t)
+  doc.healthcheck = str(ctx, t, "healthcheck", "")
+  doc.create = create_section(ctx, t)
+  doc.supervise = supervise_section(ctx, t)
+  return doc
+end
+
+return M

@@ -1,0 +1,102 @@
+-- cells.dsl.schema: the known keys of every DSL table, and the strict key
+-- check with a "did you mean" hint (edit distance <= 2 against the known keys).
+local M = {}
+
+-- Known keys, in documentation order.
+M.cell = { "autostart", "depends_on", "mounts", "healthcheck", "create", "supervise" }
+M.create = { "profile", "reserved_ports", "rlimit_nofile", "rlimit_as", "rlimit_core" }
+M.supervise = { "cmd", "run_as", "log" }
+M.log = { "facility", "stdout_level", "stderr_level", "tag" }
+M.volume = { "mode" }
+M.mount = { "target", "mode" }
+
+-- distance is the Levenshtein distance between a and b, giving up (returning
+-- limit + 1) as soon as every cell of a row exceeds limit.
+local function distance(a, b, limit)
+  local la, lb = #a, #b
+  if math.abs(la - lb) > limit then return limit + 1 end
+  local prev = {}
+  for j = 0, lb do prev[j] = j end
+  for i = 1, la do
+    local cur = { [0] = i }
+    local best = i
+    local ca = a:byte(i)
+    for j = 1, lb do
+      local cost = (ca == b:byte(j)) and 0 or 1
+      local v = prev[j - 1] + cost
+      if prev[j] + 1 < v then v = prev[j] + 1 end
+      if cur[j - 1] + 1 < v then v = cur[j - 1] + 1 end
+      cur[j] = v
+      if v < best then best = v end
+    end
+    if best > limit then return limit + 1 end
+    prev = cur
+  end
+  return prev[lb]
+end
+M.distance = distance
+
+-- suggest returns the known key closest to key (distance <= 2; ties go to
+-- the earlier key in the list), or nil.
+function M.suggest(key, known)
+  local best, bestd = nil, 3
+  for _, k in ipairs(known) do
+    local d = distance(key, k, 2)
+    if d < bestd then best, bestd = k, d end
+  end
+  return best
+end
+
+-- unknown_message formats the error for an unknown key; path is the dotted
+-- prefix ("" or "create.").
+function M.unknown_message(key, path, known)
+  local msg = "key '" .. path .. key .. "' is unknown"
+  local s = M.suggest(key, known)
+  if s then msg = msg .. " (did you mean '" .. path .. s .. "'?)" end
+  return msg
+end
+
+local function describe(k)
+  if type(k) == "string" then return k end
+  if type(k) == "number" then return "[" .. tostring(k) .. "]" end
+  return "[" .. type(k) .. "]"
+end
+
+local function keyorder(a, b)
+  local ta, tb = type(a), type(b)
+  if ta ~= tb then return ta < tb end
+  if ta == "string" or ta == "number" then return a < b end
+  return false
+end
+
+-- unknown returns the error message for the first (in sorted order) key of t
+-- that is not in known, or nil when every key is known.
+function M.unknown(t, known, path)
+  local set = M.set(known)
+  local bad = {}
+  for k in pairs(t) do
+    if type(k) ~= "string" or not set[k] then bad[#bad + 1] = k end
+  end
+  if #bad == 0 then return nil end
+  table.sort(bad, keyorder)
+  local k = bad[1]
+  if type(k) ~= "string" then
+    return "key '" .. path .. describe(k) .. "' is unknown (expected named keys)"
+  end
+  return M.unknown_message(k, path or "", known)
+end
+
+local sets = setmetatable({}, { __mode = "k" })
+
+-- set returns a lookup table for the key list (cached per list).
+function M.set(list)
+  local s = sets[list]
+  if not s then
+    s = {}
+    for _, k in ipairs(list) do s[k] = true end
+    sets[list] = s
+  end
+  return s
+end
+
+return M
