@@ -217,3 +217,50 @@ func TestConcurrent(t *testing.T) {
 	wg.Wait()
 	f.assertGone(t, progs)
 }
+
+// TestChildCgroupIsNotOwner pins down the documented decision: ownership is
+// the exact cgroup, a child cgroup of the owner is just another cgroup.
+func TestChildCgroupIsNotOwner(t *testing.T) {
+	f := newFixture(t)
+	child := f.dirA + "/child"
+	if err := os.Mkdir(child, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(child) }) // runs before the fixture's
+	p := freePort(t, f)
+	if err := f.g.Reserve(f.idA, []uint16{p}); err != nil {
+		t.Fatal(err)
+	}
+	wantAll(t, "child of owner", p, bindIn(t, child, p), "EPERM")
+	wantAll(t, "owner", p, bindIn(t, f.dirA, p), "ok")
+}
+
+// TestStaleLinksReplaced simulates debris of an interrupted teardown: links
+// still pinned but the map pin gone. The next Reserve creates a new map and
+// must replace the links, whose programs read the old map.
+func TestStaleLinksReplaced(t *testing.T) {
+	f := newFixture(t)
+	p := freePort(t, f)
+	q := freePort(t, f, p)
+	if err := f.g.Reserve(f.idA, []uint16{p}); err != nil {
+		t.Fatal(err)
+	}
+	stale := f.attachedIDs(t)
+	if err := os.Remove(f.g.pin(mapName)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.g.Reserve(f.idB, []uint16{q}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := f.attachedIDs(t)
+	if len(fresh) != 2 || fresh[0] == stale[0] || fresh[1] == stale[1] {
+		t.Fatalf("links not replaced: stale programs %v, now %v", stale, fresh)
+	}
+	wantPorts(t, f.g, map[uint16]uint64{q: f.idB})
+	wantAll(t, "cgroup A, B's port", q, bindIn(t, f.dirA, q), "EPERM")
+	wantAll(t, "cgroup B, A's lost port", p, bindIn(t, f.dirB, p), "ok")
+	if err := f.g.Release(f.idB); err != nil {
+		t.Fatal(err)
+	}
+	f.assertGone(t, append(stale, fresh...))
+}
