@@ -1,0 +1,123 @@
+package supervise
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// procStat is what the monitor needs from /proc/<pid>/stat.
+type procStat struct {
+	pid, ppid int
+	state     byte
+	start     string // field 22, starttime in clock ticks since boot
+}
+
+// readStat parses /proc/<pid>/stat. The command name (field 2) may contain
+// spaces and parentheses, so fields are counted after its last ')'.
+func readStat(pid int) (procStat, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return procStat{}, err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: malformed", pid)
+	}
+	f := strings.Fields(string(b[i+1:])) // f[0] is field 3 (state)
+	if len(f) < 20 {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: malformed", pid)
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return procStat{pid: pid, ppid: ppid, state: f[0][0], start: f[19]}, nil
+}
+
+// procStart returns the start time of pid and whether it is a zombie.
+func procStart(pid int) (string, bool, error) {
+	st, err := readStat(pid)
+	if err != nil {
+		return "", false, err
+	}
+	return st.start, st.state == 'Z' || st.state == 'X', nil
+}
+
+// allPids lists the numeric entries of /proc.
+func allPids() ([]int, error) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	pids := make([]int, 0, len(ents))
+	for _, e := range ents {
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
+}
+
+// findByTitle returns the non-zombie processes whose argv is the monitor
+// title of name.
+func findByTitle(name string) ([]int, error) {
+	pids, err := allPids()
+	if err != nil {
+		return nil, err
+	}
+	var found []int
+	for _, pid := range pids {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if err != nil || !bytes.Contains(b, []byte("\x00supervise\x00cell=")) {
+			continue
+		}
+		argv := strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
+		if !isMonitorTitle(argv, name) {
+			continue
+		}
+		if _, zombie, err := procStart(pid); err == nil && !zombie {
+			found = append(found, pid)
+		}
+	}
+	return found, nil
+}
+
+// setSubreaper makes the monitor the reaper of its orphaned descendants, so
+// a service that double-forks (a daemon leaving its session) is reparented
+// to the monitor instead of init and can still be found and stopped.
+func setSubreaper() error {
+	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+}
+
+// descendants returns the live (non-zombie) descendants of pid and, apart,
+// its direct children that are zombies.
+func descendants(pid int) (live, zombies []int) {
+	pids, err := allPids()
+	if err != nil {
+		return nil, nil
+	}
+	children := map[int][]procStat{}
+	for _, p := range pids {
+		if st, err := readStat(p); err == nil {
+			children[st.ppid] = append(children[st.ppid], st)
+		}
+	}
+	queue := []int{pid}
+	for len(queue) > 0 {
+		parent := queue[0]
+		queue = queue[1:]
+		for _, st := range children[parent] {
+			if st.state == 'Z' || st.state == 'X' {
+				if parent == pid {
+					zombies = append(zombies, st.pid)
+				}
+				continue
+			}
+			live = append(live, st.pid)
+			queue = append(queue, st.pid)
+		}
+	}
+	return live, zombies
+}

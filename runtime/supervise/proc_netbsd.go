@@ -1,0 +1,50 @@
+package supervise
+
+import (
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+)
+
+// procStart returns the start time of pid (ps(1) lstart, which NetBSD
+// derives from kinfo_proc2 p_ustart) and whether it is a zombie.
+func procStart(pid int) (string, bool, error) {
+	out, err := exec.Command("ps", "-o", "stat=,lstart=", "-p", strconv.Itoa(pid)).Output()
+	if err != nil {
+		return "", false, fmt.Errorf("ps -p %d: %w", pid, err)
+	}
+	f := strings.Fields(string(out))
+	if len(f) < 2 {
+		return "", false, fmt.Errorf("ps -p %d: no such process", pid)
+	}
+	// The pidfile stores one word: join the date fields with '_'.
+	return strings.Join(f[1:], "_"), strings.HasPrefix(f[0], "Z"), nil
+}
+
+// findByTitle returns the non-zombie processes whose argv is the monitor
+// title of name.
+func findByTitle(name string) ([]int, error) {
+	out, err := exec.Command("ps", "-ax", "-o", "pid=,stat=,args=").Output()
+	if err != nil {
+		return nil, fmt.Errorf("ps -ax: %w", err)
+	}
+	var found []int
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 || strings.HasPrefix(f[1], "Z") || !isMonitorTitle(f[2:], name) {
+			continue
+		}
+		if pid, err := strconv.Atoi(f[0]); err == nil {
+			found = append(found, pid)
+		}
+	}
+	return found, nil
+}
+
+// setSubreaper: NetBSD has no subreapers; orphans of a double-forking
+// service go to init and are stopped through the cell (see MemberLister).
+func setSubreaper() error { return nil }
+
+// descendants is not tracked on NetBSD (see setSubreaper).
+func descendants(pid int) (live, zombies []int) { return nil, nil }
