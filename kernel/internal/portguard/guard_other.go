@@ -24,3 +24,13 @@ func (g *Guard) Ports() (map[uint16]uint64, error) { return nil, g.unsupported("
 
 // Supported reports ErrNotSupported off Linux.
 func (g *Guard) Supported() error { return g.unsupported("supported") }
+
+// CgroupRoot reports ErrNotSupported off Linux (no cgroup v2).
+func CgroupRoot() (string, error) {
+	return "", fmt.Errorf("portguard: cgroup root: %w", ErrNotSupported)
+}
+
+// CgroupID reports ErrNotSupported off Linux (no cgroup v2).
+func CgroupID(dir string) (uint64, error) {
+	return 0, fmt.Errorf("portguard: cgroup id of %s: %w", dir, ErrNotSupported)
+}

@@ -264,3 +264,18 @@ func TestStaleLinksReplaced(t *testing.T) {
 	}
 	f.assertGone(t, append(stale, fresh...))
 }
+
+func TestSupported(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: probes BPF program types")
+	}
+	root, err := CgroupRoot()
+	if err != nil {
+		t.Skipf("no cgroup v2 here: %v", err)
+	}
+	if err := Supported(); err != nil {
+		t.Fatalf("cgroup v2 at %s, yet Supported() = %v", root, err)
+	}
+	// That CgroupID is what bpf_get_current_cgroup_id() returns is shown
+	// by TestReservedPortOnlyForOwner: only then may the owner bind.
+}
