@@ -159,13 +159,10 @@ func (r *VolumeRow) Value(field string) Value {
 	return Value{}
 }
 
-// loadDesired loads the desired state of a DSL directory.
-var loadDesired = func(dir string) (*spec.State, error) { return &spec.State{Dir: dir}, nil }
-
 // ReadCells loads the desired state from p.DSLDir, lists the kernel cells
 // once, and returns the merged cell rows sorted by name.
 func ReadCells(p paths.Paths) ([]CellRow, error) {
-	st, err := loadDesired(p.DSLDir)
+	st, err := LoadState(p.DSLDir)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +177,7 @@ func ReadCells(p paths.Paths) ([]CellRow, error) {
 // directories and the mount table once, and returns the merged volume rows
 // sorted by name.
 func ReadVolumes(p paths.Paths) ([]VolumeRow, error) {
-	st, err := loadDesired(p.DSLDir)
+	st, err := LoadState(p.DSLDir)
 	if err != nil {
 		return nil, err
 	}
