@@ -262,6 +262,9 @@ func (d *decoder) apply(name string) *Apply {
 			ad.fail("args", "expected table of named fields")
 		}
 		act.Sources = ad.strList("sources")
+		if len(act.Sources) == 0 {
+			act.Sources = nil
+		}
 		for _, s := range act.Sources {
 			if _, ok := act.Args[s].(String); !ok {
 				ad.fail("sources", "field '%s' is not a string argument", s)

@@ -62,9 +62,14 @@ local function describe(k)
   return "[" .. type(k) .. "]"
 end
 
+-- keyorder sorts named keys first (they carry a hint), then the rest.
 local function keyorder(a, b)
   local ta, tb = type(a), type(b)
-  if ta ~= tb then return ta < tb end
+  if ta ~= tb then
+    if ta == "string" then return true end
+    if tb == "string" then return false end
+    return ta < tb
+  end
   if ta == "string" or ta == "number" then return a < b end
   return false
 end
