@@ -313,8 +313,11 @@ func decodeValue(v lua.LValue, depth int) (Value, error) {
 		return Bool(v), nil
 	case lua.LNumber:
 		f := float64(v)
-		if f != math.Trunc(f) || math.Abs(f) >= 1<<53 {
+		if f != math.Trunc(f) {
 			return nil, fmt.Errorf("number %s is not an integer", strconv.FormatFloat(f, 'g', -1, 64))
+		}
+		if math.Abs(f) >= 1<<53 {
+			return nil, fmt.Errorf("integer %s is out of range (|n| < 2^53)", strconv.FormatFloat(f, 'f', -1, 64))
 		}
 		return Int(int64(f)), nil
 	case *lua.LTable:
