@@ -1,8 +1,14 @@
 package runtime
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"cells/runtime/paths"
 )
 
 const sampleMountinfo = `22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
@@ -56,5 +62,44 @@ func TestUnescapeMountinfo(t *testing.T) {
 		if got := unescapeMountinfo(in); got != want {
 			t.Errorf("%q -> %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestReadVolumesMounted bind-mounts a volume directory and checks that
+// both the source (the volume) and the target count as mounted.
+func TestReadVolumesMounted(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: bind mount")
+	}
+	p := paths.New(t.TempDir(), filepath.Join(t.TempDir(), "dsl"))
+	target := filepath.Join(p.Prefix, "target")
+	mkdirs(t, p.Volume("busy"), p.Volume("idle"), target)
+	// A private mount namespace is not available to one goroutine, so the
+	// bind is made in the host namespace and removed on every exit path.
+	if err := unix.Mount(p.Volume("busy"), target, "", unix.MS_BIND, ""); err != nil {
+		t.Skipf("needs bind mounts: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := unix.Unmount(target, unix.MNT_DETACH); err != nil {
+			t.Errorf("unmount %s: %v", target, err)
+		}
+	})
+	set, err := Mounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !set.Has(target) || !set.Has(p.Volume("busy")) {
+		t.Fatalf("bind %s -> %s not seen (target %v, source %v)", p.Volume("busy"), target, set.Has(target), set.Has(p.Volume("busy")))
+	}
+	rows, err := ReadVolumes(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, r := range rows {
+		got[r.Name] = r.Mounted
+	}
+	if !got["busy"] || got["idle"] || len(got) != 2 {
+		t.Fatalf("mounted = %v, want busy only", got)
 	}
 }

@@ -1,10 +1,13 @@
 package runtime
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 
 	"cells/kernel"
@@ -230,5 +233,24 @@ func TestObserveKernelFake(t *testing.T) {
 	cells, err := ObserveKernel(p)
 	if err != nil || len(cells) != 0 {
 		t.Fatalf("ObserveKernel = %v, %v", cells, err)
+	}
+}
+
+func TestKernelUnavailable(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{fmt.Errorf("kernel: list: %w", kernel.ErrPermission), true},
+		{fmt.Errorf("open: %w", syscall.EACCES), true},
+		{&os.PathError{Op: "open", Path: "/x", Err: syscall.EPERM}, true},
+		{fmt.Errorf("kernel: %w", kernel.ErrNotSupported), true},
+		{errors.New("permission denied"), false}, // text alone does not count
+		{fmt.Errorf("kernel: %w", kernel.ErrInvalid), false},
+	} {
+		if got := kernelUnavailable(tc.err); got != tc.want {
+			t.Errorf("kernelUnavailable(%v) = %v, want %v", tc.err, got, tc.want)
+		}
 	}
 }
