@@ -111,13 +111,18 @@ func (c *cmd) run(args []string) error {
 // selects the fake).
 func openDriver() (kernel.Driver, error) {
 	d, err := kernel.Open(kernel.Options{StateDir: paths.FromEnv().KernelState()})
-	if errors.Is(err, kernel.ErrNotSupported) {
-		return nil, fmt.Errorf("kernel driver: %w (CELLS_DRIVER=fake selects the fake driver for previews)", err)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("kernel driver: %w", err)
+		return nil, driverError(err)
 	}
 	return d, nil
+}
+
+// driverError words a failure to open the kernel driver.
+func driverError(err error) error {
+	if errors.Is(err, kernel.ErrNotSupported) {
+		return fmt.Errorf("kernel driver: %w (CELLS_DRIVER=fake selects the fake driver for previews)", err)
+	}
+	return fmt.Errorf("kernel driver: %w", err)
 }
 
 // withDriver runs fn with an open driver and closes it.
