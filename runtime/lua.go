@@ -2,85 +2,105 @@
 // gopher-lua VMs with the embedded luastd library and the registered Go
 // modules, loads the desired state, and offers the typed API used by cellman
 // and cellui (read views, apply, lifecycle, backup).
+//
+// The Lua host is split over a few files: lua.go (the VM and its limits),
+// lua_require.go (require, the Go module registry and the compiled luastd
+// cache), lua_limits.go (size-capped string builtins), lua_watchdog.go (the
+// memory watchdog), lua_utf8.go (a Go utf8 library), libs.go (the
+// gopher-lua-libs whitelist) and run.go (`cellman run`).
 package runtime
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
-
-	"cells/luastd"
+	"github.com/yuin/gopher-lua/parse"
 )
 
-// VMOptions configures a sandboxed VM.
+// VMOptions configures a sandboxed VM. The zero value gives the defaults.
 type VMOptions struct {
-	// Timeout bounds the run of a chunk (default DefaultTimeout); a runaway
-	// loop becomes an error instead of a hung host.
+	// Timeout bounds each DoChunk/Call; a runaway loop becomes an error
+	// instead of a hung host. Zero means the value of CELLMAN_LUA_TIMEOUT
+	// when set, else DefaultTimeout; negative means no time limit.
 	Timeout time.Duration
-	// CallStackSize caps recursion depth (default DefaultCallStack).
+	// CallStackSize caps recursion depth (default DefaultCallStack); deeper
+	// calls fail with "stack overflow".
 	CallStackSize int
 	// Print receives print() output (default os.Stderr).
 	Print io.Writer
 	// Libs lists extra registered module groups to preload (see RegisterLib).
 	Libs []string
+	// MaxStringSize caps the result of string.rep, string.format,
+	// string.gsub and table.concat in bytes (default DefaultMaxStringSize).
+	MaxStringSize int
+	// MemoryLimit is how far the Go heap may grow during one DoChunk/Call
+	// before the run is cancelled, in bytes. Zero means DefaultMemoryLimit,
+	// negative disables the watchdog. The heap is process-wide, so VMs that
+	// run concurrently share the budget.
+	MemoryLimit int64
 }
 
 // Defaults of the sandbox limits.
 const (
-	DefaultTimeout   = 5 * time.Second
-	DefaultCallStack = 200
+	DefaultTimeout       = 5 * time.Second
+	DefaultCallStack     = 200
+	DefaultMaxStringSize = 64 << 20
+	DefaultMemoryLimit   = 512 << 20
 )
 
-// Module is a Go module exposed to Lua as require("cells.<name>").
-type Module struct {
-	Name   string // full module name, e.g. "cells.kernel"
-	Loader lua.LGFunction
+// TimeoutEnv is the environment variable that overrides the default time
+// limit of VMs whose VMOptions.Timeout is zero, as a Go duration ("2s");
+// "0" disables the limit.
+const TimeoutEnv = "CELLMAN_LUA_TIMEOUT"
+
+// TimeoutFromEnv parses CELLMAN_LUA_TIMEOUT. It returns ok=false when the
+// variable is unset or empty, and a negative duration for "0" (no limit).
+func TimeoutFromEnv() (d time.Duration, ok bool, err error) {
+	s := os.Getenv(TimeoutEnv)
+	if s == "" {
+		return 0, false, nil
+	}
+	d, err = time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, false, fmt.Errorf("%s: invalid duration %q", TimeoutEnv, s)
+	}
+	if d == 0 {
+		d = -1
+	}
+	return d, true, nil
 }
 
+// Errors a limited run can end with; test them with errors.Is.
 var (
-	registryMu sync.Mutex
-	registry   = map[string]Module{}
-	libs       = map[string]func(*lua.LState){}
+	ErrTimeLimit   = errors.New("time limit exceeded")
+	ErrMemoryLimit = errors.New("memory limit exceeded")
 )
-
-// Register adds a Go module to every VM created afterwards. Packages under
-// modules/ call it from their Register function.
-func Register(m Module) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	registry[m.Name] = m
-}
-
-// RegisterLib registers an optional group of preloads (for example the
-// whitelisted gopher-lua-libs for `cellman run`) that VMs opt into by name.
-func RegisterLib(name string, preload func(*lua.LState)) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	libs[name] = preload
-}
 
 // VM is one sandboxed Lua state. It is not safe for concurrent use.
 type VM struct {
 	L      *lua.LState
 	opts   VMOptions
-	cancel context.CancelFunc
+	loaded *lua.LTable // the registry's _LOADED: require's cache
+	pre    *lua.LTable // per-VM preloads (RegisterLib groups)
 }
 
 // NewVM returns a fresh sandboxed state: base, table, string, math and
-// coroutine libraries; no os, io, debug, load*, dofile, collectgarbage;
-// require resolves only embedded luastd modules and registered Go modules.
+// coroutine libraries and a Go utf8 table; no os, io, debug, package,
+// load*, dofile, collectgarbage; require resolves only embedded luastd
+// modules, registered Go modules and the groups named in opts.Libs.
 func NewVM(opts VMOptions) *VM {
-	if opts.Timeout <= 0 {
+	if opts.Timeout == 0 {
 		opts.Timeout = DefaultTimeout
+		if d, ok, err := TimeoutFromEnv(); ok && err == nil {
+			opts.Timeout = d
+		}
 	}
 	if opts.CallStackSize <= 0 {
 		opts.CallStackSize = DefaultCallStack
@@ -88,18 +108,27 @@ func NewVM(opts VMOptions) *VM {
 	if opts.Print == nil {
 		opts.Print = os.Stderr
 	}
+	if opts.MaxStringSize <= 0 {
+		opts.MaxStringSize = DefaultMaxStringSize
+	}
+	if opts.MemoryLimit == 0 {
+		opts.MemoryLimit = DefaultMemoryLimit
+	}
 	L := lua.NewState(lua.Options{
 		SkipOpenLibs:        true,
 		CallStackSize:       opts.CallStackSize,
-		RegistrySize:        1024,
+		RegistrySize:        256,
 		RegistryMaxSize:     1 << 20,
+		RegistryGrowStep:    256,
 		MinimizeStackMemory: true,
 	})
+	// package is deliberately not opened: require is our own Go function
+	// (lua_require.go), so nothing reachable from Lua names a search path,
+	// the loaders or the loaded table.
 	for _, lib := range []struct {
 		name string
 		fn   lua.LGFunction
 	}{
-		{lua.LoadLibName, lua.OpenPackage}, // must be first
 		{lua.BaseLibName, lua.OpenBase},
 		{lua.TabLibName, lua.OpenTable},
 		{lua.StringLibName, lua.OpenString},
@@ -110,143 +139,233 @@ func NewVM(opts VMOptions) *VM {
 		L.Push(lua.LString(lib.name))
 		L.Call(1, 0)
 	}
-	for _, g := range []string{"dofile", "loadfile", "load", "loadstring", "module",
-		"setfenv", "getfenv", "collectgarbage", "_printregs", "newproxy"} {
-		L.SetGlobal(g, lua.LNil)
+	g := L.G.Global
+	for _, name := range []string{"dofile", "loadfile", "load", "loadstring", "module",
+		"setfenv", "getfenv", "collectgarbage", "_printregs", "newproxy", "_GOPHER_LUA_VERSION"} {
+		g.RawSetString(name, lua.LNil)
 	}
 	vm := &VM{L: L, opts: opts}
-	vm.installPrint()
-	vm.installRequire()
+	vm.loaded = L.GetField(L.Get(lua.RegistryIndex), "_LOADED").(*lua.LTable)
+	// _LOADED holds _G and the library tables; "package" never exists.
+	vm.installLimits()
+	vm.installUTF8()
+	g.RawSetString("print", L.NewFunction(vm.luaPrint))
+	g.RawSetString("require", L.NewFunction(vm.require))
+	vm.preloadLibs()
 	return vm
 }
 
+// Options returns the effective options (defaults filled in).
+func (vm *VM) Options() VMOptions { return vm.opts }
+
 // Close releases the state.
 func (vm *VM) Close() {
-	if vm.cancel != nil {
-		vm.cancel()
-	}
 	vm.L.Close()
 }
 
-func (vm *VM) installPrint() {
-	w := vm.opts.Print
-	vm.L.SetGlobal("print", vm.L.NewFunction(func(L *lua.LState) int {
-		n := L.GetTop()
-		var b strings.Builder
-		for i := 1; i <= n; i++ {
-			if i > 1 {
-				b.WriteByte('\t')
-			}
-			b.WriteString(L.ToStringMeta(L.Get(i)).String())
+// SetGlobal sets a global variable of the VM.
+func (vm *VM) SetGlobal(name string, v lua.LValue) { vm.L.SetGlobal(name, v) }
+
+// luaPrint is print() writing to VMOptions.Print: the built-in one writes to
+// the host's os.Stdout.
+func (vm *VM) luaPrint(L *lua.LState) int {
+	n := L.GetTop()
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			b.WriteByte('\t')
 		}
-		b.WriteByte('\n')
-		io.WriteString(w, b.String())
-		return 0
-	}))
+		b.WriteString(L.ToStringMeta(L.Get(i)).String())
+	}
+	b.WriteByte('\n')
+	io.WriteString(vm.opts.Print, b.String())
+	return 0
 }
 
-// installRequire replaces package.loaders with the preload searcher only and
-// fills package.preload from the embedded luastd and the Go registry.
-func (vm *VM) installRequire() {
-	L := vm.L
-	pkg := L.GetGlobal("package").(*lua.LTable)
-	loaders := L.CreateTable(1, 0)
-	loaders.Append(L.GetField(pkg, "loaders").(*lua.LTable).RawGetInt(1))
-	L.SetField(pkg, "loaders", loaders)
-	L.SetField(L.Get(lua.RegistryIndex), "_LOADERS", loaders)
-	L.SetField(pkg, "path", lua.LString(""))
-	L.SetField(pkg, "cpath", lua.LString(""))
-
-	registryMu.Lock()
-	names := make([]string, 0, len(registry))
-	for n := range registry {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		L.PreloadModule(n, registry[n].Loader)
-	}
-	for _, name := range vm.opts.Libs {
-		if pre, ok := libs[name]; ok {
-			pre(L)
-		}
-	}
-	registryMu.Unlock()
-	preloadLuastd(L)
-}
-
-// preloadLuastd registers every embedded luastd file as a module whose chunk
-// name is its embedded path, so errors read "luastd/cells/dsl.lua:12: ...".
-func preloadLuastd(L *lua.LState) {
-	files := luastd.Files()
-	fs.WalkDir(files, "cells", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".lua") {
-			return err
-		}
-		mod := strings.ReplaceAll(strings.TrimSuffix(p, ".lua"), "/", ".")
-		mod = strings.TrimSuffix(mod, ".init")
-		path := p
-		L.PreloadModule(mod, func(L *lua.LState) int {
-			src, err := files.ReadFile(path)
-			if err != nil {
-				L.RaiseError("%v", err)
-			}
-			fn, err := L.Load(bytes.NewReader(src), "luastd/"+path)
-			if err != nil {
-				L.RaiseError("%v", err)
-			}
-			L.Push(fn)
-			L.Call(0, 1)
-			return 1
-		})
-		return nil
-	})
-}
-
-// DoChunk compiles src under the chunk name and runs it within the time
-// limit. The error's first line reads "<chunk>:<line>: <message>".
-func (vm *VM) DoChunk(name string, src []byte) error {
-	fn, err := vm.L.Load(bytes.NewReader(src), name)
+// Compile parses and compiles src under the chunk name, for running in any
+// VM with NewFunctionFromProto (protos are immutable and shareable). A
+// syntax error reads "<chunk>:<line>: <message> near '<token>'".
+func Compile(name string, src []byte) (*lua.FunctionProto, error) {
+	chunk, err := parse.Parse(bytes.NewReader(src), name)
 	if err != nil {
-		return cleanLuaError(err)
+		var perr *lua.ApiError
+		if pe, ok := err.(*parse.Error); ok {
+			tok := ""
+			if pe.Token != "" {
+				tok = fmt.Sprintf(" near '%s'", pe.Token)
+			}
+			return nil, fmt.Errorf("%s:%d: %s%s", name, pe.Pos.Line, pe.Message, tok)
+		}
+		if errors.As(err, &perr) {
+			return nil, errors.New(luaErrorText(perr))
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return lua.Compile(chunk, name)
+}
+
+// Load compiles src under the chunk name and returns it as a function of
+// this VM, without running it.
+func (vm *VM) Load(name string, src []byte) (*lua.LFunction, error) {
+	proto, err := Compile(name, src)
+	if err != nil {
+		return nil, err
+	}
+	return vm.L.NewFunctionFromProto(proto), nil
+}
+
+// DoChunk compiles src under the chunk name and runs it within the limits.
+// The error reads "<chunk>:<line>: <message>".
+func (vm *VM) DoChunk(name string, src []byte) error {
+	fn, err := vm.Load(name, src)
+	if err != nil {
+		return err
 	}
 	return vm.Call(fn, 0)
 }
 
-// Call runs fn with the stack arguments already pushed (nargs of them)
-// under the VM's time limit, discarding results.
-func (vm *VM) Call(fn *lua.LFunction, nargs int) error {
-	ctx, cancel := context.WithTimeout(context.Background(), vm.opts.Timeout)
-	defer cancel()
-	vm.L.SetContext(ctx)
-	defer vm.L.RemoveContext()
-	args := make([]lua.LValue, nargs)
-	for i := nargs; i > 0; i-- {
-		args[i-1] = vm.L.Get(-i)
+// DoFile runs the Lua file at path (the chunk name is path as given).
+func (vm *VM) DoFile(path string) error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return err
 	}
-	vm.L.Pop(nargs)
-	vm.L.Push(fn)
+	return vm.DoChunk(path, src)
+}
+
+// Call runs fn with the stack arguments already pushed (nargs of them)
+// within the VM's limits, discarding results. A run stopped by a limit
+// returns an error wrapping ErrTimeLimit or ErrMemoryLimit whose text reads
+// "<chunk>:<line>: time limit of 5s exceeded" or "<chunk>:<line>: memory
+// limit of 512 MiB exceeded". A Call made while another one of the same VM
+// is running (from a Go function) runs under the outer call's limits.
+func (vm *VM) Call(fn *lua.LFunction, nargs int) error {
+	_, err := vm.call(fn, nargs, 0)
+	return err
+}
+
+// CallValues calls fn with args within the VM's limits and returns its
+// results.
+func (vm *VM) CallValues(fn *lua.LFunction, args ...lua.LValue) ([]lua.LValue, error) {
 	for _, a := range args {
 		vm.L.Push(a)
 	}
-	err := vm.L.PCall(nargs, 0, nil)
+	return vm.call(fn, len(args), lua.MultRet)
+}
+
+func (vm *VM) call(fn *lua.LFunction, nargs, nret int) ([]lua.LValue, error) {
+	L := vm.L
+	args := make([]lua.LValue, nargs)
+	for i := nargs; i > 0; i-- {
+		args[nargs-i] = L.Get(-i)
+	}
+	L.Pop(nargs)
+	base := L.GetTop()
+	L.Push(fn)
+	for _, a := range args {
+		L.Push(a)
+	}
+	if L.Context() != nil { // nested: the outer call owns the limits
+		return luaResults(L, base, L.PCall(nargs, nret, nil))
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	if vm.opts.Timeout > 0 {
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeoutCause(ctx, vm.opts.Timeout, ErrTimeLimit)
+		defer stop()
+	}
+	if vm.opts.MemoryLimit > 0 {
+		defer startMemoryWatchdog(ctx, cancel, uint64(vm.opts.MemoryLimit))()
+	}
+	L.SetContext(ctx)
+	defer L.RemoveContext()
+	vals, err := luaResults(L, base, L.PCall(nargs, nret, nil))
+	if err == nil {
+		return vals, nil
+	}
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, ErrTimeLimit):
+		return nil, &limitError{where: luaWhere(err), msg: fmt.Sprintf("time limit of %s exceeded", vm.opts.Timeout), kind: ErrTimeLimit}
+	case errors.Is(cause, ErrMemoryLimit):
+		return nil, &limitError{where: luaWhere(err), msg: fmt.Sprintf("memory limit of %d MiB exceeded", vm.opts.MemoryLimit>>20), kind: ErrMemoryLimit}
+	}
+	return nil, err
+}
+
+// luaResults collects the values above base after a PCall and converts its
+// error to the host's form.
+func luaResults(L *lua.LState, base int, err error) ([]lua.LValue, error) {
 	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("%s: time limit of %s exceeded", firstLine(err.Error()), vm.opts.Timeout)
+		L.SetTop(base)
+		return nil, luaError(err)
+	}
+	n := L.GetTop() - base
+	if n <= 0 {
+		return nil, nil
+	}
+	vals := make([]lua.LValue, n)
+	for i := range vals {
+		vals[i] = L.Get(base + 1 + i)
+	}
+	L.SetTop(base)
+	return vals, nil
+}
+
+// LuaError is an error raised by Lua code: Msg is the message as raised
+// ("site.lua:3: boom" for error("boom")), Traceback the Lua stack.
+type LuaError struct {
+	Msg       string
+	Value     lua.LValue
+	Traceback string
+}
+
+func (e *LuaError) Error() string { return e.Msg }
+
+func luaError(err error) error {
+	var ae *lua.ApiError
+	if errors.As(err, &ae) {
+		return &LuaError{Msg: luaErrorText(ae), Value: ae.Object, Traceback: ae.StackTrace}
+	}
+	return err
+}
+
+// luaErrorText is the message of a Lua error without the traceback that
+// gopher-lua appends.
+func luaErrorText(ae *lua.ApiError) string {
+	msg := ae.Error()
+	if ae.Object != nil {
+		msg = ae.Object.String()
+	}
+	if i := strings.Index(msg, "\nstack traceback:"); i >= 0 {
+		msg = msg[:i]
+	}
+	return strings.TrimSpace(msg)
+}
+
+// limitError is a run stopped by the time or memory limit.
+type limitError struct {
+	where, msg string
+	kind       error
+}
+
+func (e *limitError) Error() string {
+	if e.where == "" {
+		return e.msg
+	}
+	return e.where + ": " + e.msg
+}
+
+func (e *limitError) Unwrap() error { return e.kind }
+
+// luaWhere extracts "chunk:line" from a context-cancel error, which gopher-lua
+// raises as "<chunk>:<line>: context deadline exceeded".
+func luaWhere(err error) string {
+	msg := err.Error()
+	for _, suffix := range []string{": context deadline exceeded", ": context canceled"} {
+		if i := strings.Index(msg, suffix); i >= 0 {
+			return msg[:i]
 		}
-		return cleanLuaError(err)
 	}
-	return nil
-}
-
-// cleanLuaError keeps the first line of a Lua error (the traceback follows).
-func cleanLuaError(err error) error {
-	return fmt.Errorf("%s", firstLine(err.Error()))
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return strings.TrimSpace(s)
+	return ""
 }
