@@ -143,6 +143,7 @@ type backupArgs struct {
 	yes      bool
 	tsv      bool
 	noHeader bool
+	json     bool // -J, excludes -T and -H
 }
 
 func parseBackupArgs(kind string, args []string) (backupArgs, error) {
@@ -170,12 +171,17 @@ func parseBackupArgs(kind string, args []string) (backupArgs, error) {
 				b.tsv = true
 			case "-H":
 				b.noHeader = true
+			case "-J":
+				b.json = true
 			default:
 				return b, usage
 			}
 		}
 		if b.noHeader && !b.tsv {
 			return b, errors.New("-H requires -T")
+		}
+		if b.json && b.tsv {
+			return b, usage
 		}
 	case "restore", "delete":
 		usage := fmt.Errorf("usage: %s backup %s <name> [--from archive|--latest] [--yes]", kind, b.op)
