@@ -8,22 +8,13 @@ import (
 
 // destroy implements `cellctl destroy <cell-id|name>`.
 func (c *cmd) destroy(args []string) error {
-	g := newGetopt(args, "")
-	for {
-		_, _, ok, err := g.next()
-		if !ok {
-			break
-		}
-		if err != nil {
-			return c.usageErr(err)
-		}
-	}
-	rest := g.rest()
-	if len(rest) != 1 {
+	// No options: a name may start with a dash.
+	if len(args) != 2 {
 		return errUsage
 	}
+	target := args[1]
 	return c.withDriver(func(d kernel.Driver) error {
-		cell, err := lookup(d, rest[0])
+		cell, err := lookup(d, target)
 		if err != nil {
 			return err
 		}
