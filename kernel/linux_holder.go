@@ -1,0 +1,327 @@
+//go:build linux
+
+package kernel
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// lxHolderConfig is what the driver hands to a new holder on its stdin.
+type lxHolderConfig struct {
+	ID         uint32   `json:"id"`
+	Name       string   `json:"name"`
+	Root       string   `json:"root"`
+	Profile    Profile  `json:"profile"`
+	ProfileSet bool     `json:"profile_set"`
+	Ports      []uint16 `json:"ports,omitempty"`
+	Rlimits    Rlimits  `json:"rlimits"`
+	Cgroup     string   `json:"cgroup"`
+	CreatedNS  int64    `json:"created_ns"`
+}
+
+// Descriptors the driver passes to the holder.
+const (
+	lxHolderListenFD = 3 // the cell's listening socket
+	lxHolderReadyFD  = 4 // "ok\n" or an error text, then closed
+)
+
+// lxHolder is PID 1 of a cell: it holds the namespaces while no workload
+// runs, reaps orphans, samples the counters and starts processes on
+// request (Go cannot setns into a mount namespace from a multi-threaded
+// process, so the cell's own PID 1 does the starting).
+type lxHolder struct {
+	cfg     lxHolderConfig
+	procDir *os.File // the cell's procfs, opened before anything ran
+	cpuStat *os.File // the cell cgroup's cpu.stat, opened before pivot_root
+	devNull int      // the cell's /dev/null
+
+	mu      sync.Mutex // forks, reaping and destroy are serialised
+	waiters map[int]chan unix.WaitStatus
+	dying   bool
+
+	statsMu sync.Mutex
+	stats   lxStats
+}
+
+// lxHolderMain is "cells-init holder <name>".
+func lxHolderMain() int {
+	// Why: a non-dumpable process has root-owned /proc entries that need
+	// CAP_SYS_PTRACE to open, which no cell keeps (see lxSealedSelf).
+	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+	unix.Umask(0)
+	for _, fd := range []int{lxHolderListenFD, lxHolderReadyFD} {
+		unix.CloseOnExec(fd)
+	}
+	ready := os.NewFile(lxHolderReadyFD, "ready")
+	fail := func(err error) int {
+		fmt.Fprintf(ready, "%v\n", err)
+		fmt.Fprintf(os.Stderr, "cells-init holder: %v\n", err)
+		return 1
+	}
+	b, err := io.ReadAll(io.LimitReader(os.Stdin, 1<<20))
+	if err != nil {
+		return fail(fmt.Errorf("read config: %w", err))
+	}
+	h := &lxHolder{waiters: map[int]chan unix.WaitStatus{}}
+	if err := json.Unmarshal(b, &h.cfg); err != nil {
+		return fail(fmt.Errorf("config: %w", err))
+	}
+	// The signals a cell's root could send to its PID 1 are ignored (the
+	// kernel then drops them), so nothing inside can stop the holder.
+	signal.Ignore(unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGPIPE, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU)
+	if h.cpuStat, err = os.Open(h.cfg.Cgroup + "/cpu.stat"); err != nil {
+		return fail(fmt.Errorf("cgroup: %w", err))
+	}
+	if h.procDir, err = lxSetupRoot(&h.cfg); err != nil {
+		return fail(err)
+	}
+	if h.devNull, err = unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0); err != nil {
+		return fail(fmt.Errorf("open /dev/null: %w", err))
+	}
+	// Stdin (the config pipe) and stdout are done with.
+	unix.Dup3(h.devNull, 0, 0)
+	unix.Dup3(h.devNull, 1, 0)
+	ln, err := net.FileListener(os.NewFile(lxHolderListenFD, "listener"))
+	if err != nil {
+		return fail(fmt.Errorf("listener: %w", err))
+	}
+	ul, ok := ln.(*net.UnixListener)
+	if !ok {
+		return fail(fmt.Errorf("listener: not a unix socket"))
+	}
+	unix.Close(lxHolderListenFD) // FileListener made its own copy
+
+	sigchld := make(chan os.Signal, 16)
+	signal.Notify(sigchld, unix.SIGCHLD)
+	go func() {
+		for range sigchld {
+			h.reap()
+		}
+	}()
+	go h.sample()
+
+	fmt.Fprintf(ready, "ok\n")
+	ready.Close()
+	for {
+		c, err := ul.AcceptUnix()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "cells-init holder: accept: %v\n", err)
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		go h.serve(c)
+	}
+}
+
+// reap collects every exited child; the status goes to whoever started it.
+func (h *lxHolder) reap() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.reapLocked()
+}
+
+func (h *lxHolder) reapLocked() {
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if pid <= 0 || err != nil {
+			return
+		}
+		if ch, ok := h.waiters[pid]; ok {
+			ch <- ws
+			delete(h.waiters, pid)
+		}
+	}
+}
+
+// peerIsRoot checks the connecting process's credentials (SO_PEERCRED);
+// the socket's mode already keeps others out, this is the second lock.
+func lxPeerIsRoot(c *net.UnixConn) bool {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var cred *unix.Ucred
+	var cerr error
+	rc.Control(func(fd uintptr) {
+		cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	})
+	return cerr == nil && cred.Uid == 0
+}
+
+func (h *lxHolder) serve(c *net.UnixConn) {
+	defer c.Close()
+	if !lxPeerIsRoot(c) {
+		return
+	}
+	var req lxRequest
+	files, err := lxRecv(c, &req)
+	if err != nil {
+		return
+	}
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	switch req.Op {
+	case "stats":
+		cell := h.snapshot()
+		lxSend(c, lxReply{Cell: &cell}, nil)
+	case "destroy":
+		h.destroy(c)
+	case "exec":
+		if req.Exec == nil {
+			lxSend(c, lxReply{Err: "empty exec request", Errno: int(unix.EINVAL)}, nil)
+			return
+		}
+		h.exec(c, req.Exec, files)
+	default:
+		lxSend(c, lxReply{Err: "unknown request " + req.Op, Errno: int(unix.EINVAL)}, nil)
+	}
+}
+
+// destroy ends the holder if no other process is left in the cell. The
+// check and the decision happen under the fork lock, and with only PID 1
+// alive nobody else can fork, so no process can appear afterwards.
+func (h *lxHolder) destroy(c *net.UnixConn) {
+	h.mu.Lock()
+	h.reapLocked()
+	st := h.scan()
+	if st.Refs > 0 {
+		h.mu.Unlock()
+		lxSend(c, lxReply{Err: fmt.Sprintf("%d member processes remain", st.Refs), Errno: int(unix.EBUSY)}, nil)
+		return
+	}
+	h.dying = true
+	lxSend(c, lxReply{}, nil)
+	os.Exit(0) // PID 1 leaving ends the namespace; the lock is never released
+}
+
+// exec starts one process through the exec stage ("cells-init exec"),
+// which applies rlimits, credentials, capabilities, no_new_privs and
+// seccomp in a fresh single-purpose process and then executes the target.
+func (h *lxHolder) exec(c *net.UnixConn, req *lxExecReq, files []*os.File) {
+	stdio := [3]int{h.devNull, h.devNull, h.devNull}
+	n := 0
+	for i := 0; i < 3; i++ {
+		if req.Stdio[i] {
+			if n >= len(files) {
+				lxSend(c, lxReply{Err: "missing stdio descriptor", Errno: int(unix.EINVAL)}, nil)
+				return
+			}
+			stdio[i] = int(files[n].Fd())
+			n++
+		}
+	}
+	cfg := lxStageConfig{Argv: req.Argv, Env: req.Env, Dir: req.Dir, Cred: req.Cred, Profile: h.cfg.Profile}
+	if !req.NoRlimits {
+		cfg.Rlimits = h.cfg.Rlimits
+	}
+	cfgBytes, _ := json.Marshal(cfg)
+	var cfgPipe, errPipe [2]int
+	if err := unix.Pipe2(cfgPipe[:], unix.O_CLOEXEC); err != nil {
+		lxSend(c, lxReply{Err: err.Error(), Errno: int(err.(unix.Errno))}, nil)
+		return
+	}
+	if err := unix.Pipe2(errPipe[:], unix.O_CLOEXEC); err != nil {
+		unix.Close(cfgPipe[0])
+		unix.Close(cfgPipe[1])
+		lxSend(c, lxReply{Err: err.Error(), Errno: int(err.(unix.Errno))}, nil)
+		return
+	}
+	attr := &syscall.ProcAttr{
+		Dir:   "/",
+		Env:   []string{"GOMAXPROCS=1", "GOGC=off"},
+		Files: []uintptr{uintptr(stdio[0]), uintptr(stdio[1]), uintptr(stdio[2]), uintptr(cfgPipe[0]), uintptr(errPipe[1])},
+		Sys: &syscall.SysProcAttr{
+			Setsid:  req.Setsid || req.Setctty,
+			Setctty: req.Setctty,
+			Ctty:    0,
+			// A cgroup namespace rooted at the cell's cgroup: a cell that
+			// may mount (LOW) sees only its own subtree of cgroup2 and
+			// cannot move into another cell's cgroup (and its ports).
+			Cloneflags: unix.CLONE_NEWCGROUP,
+		},
+	}
+	h.mu.Lock()
+	if h.dying {
+		h.mu.Unlock()
+		lxSend(c, lxReply{Err: "cell is being destroyed", Errno: int(unix.ENOENT)}, nil)
+		return
+	}
+	// /proc/self/exe is the holder's binary on the sealed read-only mount.
+	pid, err := syscall.ForkExec("/proc/self/exe", []string{InitArg0, "exec"}, attr)
+	var done chan unix.WaitStatus
+	pidfd := -1
+	if err == nil {
+		done = make(chan unix.WaitStatus, 1)
+		h.waiters[pid] = done
+		pidfd, _ = unix.PidfdOpen(pid, 0)
+	}
+	h.mu.Unlock()
+	unix.Close(cfgPipe[0])
+	unix.Close(errPipe[1])
+	if err != nil {
+		unix.Close(cfgPipe[1])
+		unix.Close(errPipe[0])
+		lxSend(c, lxReply{Err: "start exec stage: " + err.Error(), Errno: lxErrno(err)}, nil)
+		return
+	}
+	defer func() {
+		if pidfd >= 0 {
+			unix.Close(pidfd)
+		}
+	}()
+	cfgW := os.NewFile(uintptr(cfgPipe[1]), "stage-config")
+	cfgW.Write(cfgBytes)
+	cfgW.Close()
+	errR := os.NewFile(uintptr(errPipe[0]), "stage-errors")
+	msg, _ := io.ReadAll(io.LimitReader(errR, 64<<10))
+	errR.Close()
+	if len(msg) > 0 {
+		// The stage failed before executing the target: report why.
+		var r lxReply
+		if json.Unmarshal(msg, &r) != nil || r.Err == "" {
+			r = lxReply{Err: string(msg), Errno: int(unix.EIO)}
+		}
+		<-done
+		lxSend(c, r, nil)
+		return
+	}
+	var fds []int
+	if pidfd >= 0 {
+		fds = []int{pidfd}
+	}
+	if lxSend(c, lxReply{Pid: pid}, fds) != nil {
+		return
+	}
+	ws := <-done
+	r := lxReply{Exited: true}
+	if ws.Signaled() {
+		r.Signal = int(ws.Signal())
+	} else {
+		r.Code = ws.ExitStatus()
+	}
+	lxSend(c, r, nil)
+}
+
+func lxErrno(err error) int {
+	if e, ok := err.(unix.Errno); ok {
+		return int(e)
+	}
+	return int(unix.EIO)
+}
