@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -244,5 +245,69 @@ func TestOpenSelectsFake(t *testing.T) {
 	}
 	if d.Name() != "fake" {
 		t.Fatalf("name = %q", d.Name())
+	}
+}
+
+// Concurrent creates through separate drivers (as separate cellctl
+// processes would be) serialise on the lock: every id is handed out once.
+func TestFakeConcurrentCreates(t *testing.T) {
+	d, root := openTestFake(t)
+	dir := d.(*fakeDriver).dir
+	const n = 16
+	ids := make(chan uint32, n)
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			di, err := OpenFake(Options{StateDir: dir})
+			if err != nil {
+				errs <- err
+				return
+			}
+			id, err := di.Create(CreateSpec{Name: "c" + strconv.Itoa(i), Root: root})
+			if err != nil {
+				errs <- err
+				return
+			}
+			ids <- id
+		}(i)
+	}
+	seen := map[uint32]bool{}
+	for i := 0; i < n; i++ {
+		select {
+		case err := <-errs:
+			t.Fatal(err)
+		case id := <-ids:
+			if seen[id] || id < 1 || id > n {
+				t.Fatalf("id %d handed out twice or out of range", id)
+			}
+			seen[id] = true
+		}
+	}
+	cells, err := d.List()
+	if err != nil || len(cells) != n {
+		t.Fatalf("list: %d cells, %v; want %d", len(cells), err, n)
+	}
+}
+
+func TestFakeMemberMemory(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc/<pid>/stat: the fake reports no memory")
+	}
+	d, root := openTestFake(t)
+	id, err := d.Create(CreateSpec{Name: "m", Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := d.Exec(id, ExecSpec{Argv: []string{"sleep", "30"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Signal(syscall.SIGKILL); p.Wait() })
+	cells, err := d.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cells[0].Memory == 0 {
+		t.Errorf("memory of a running member = 0; want its virtual size")
 	}
 }
