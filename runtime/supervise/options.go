@@ -8,8 +8,9 @@ import (
 	"cells/kernel"
 )
 
-// Usage is the synopsis of `cellctl supervise` (cellctl.8).
-const Usage = "usage: cellctl supervise [-f facility] [-o stdout-level] [-e stderr-level] [-t tag] [-U uid -G gid [-g gid[,gid...]]] <cell-id|name> <command [args...]>"
+// Usage is what a usage error prints to stderr: the synopsis of `cellctl
+// supervise` (cellctl.8). The cellctl CLI may set it to its full synopsis.
+var Usage = "usage: cellctl supervise [-f facility] [-o stdout-level] [-e stderr-level] [-t tag] [-U uid -G gid [-g gid[,gid...]]] <cell-id|name> <command [args...]>"
 
 // Syslog facilities by name, with their RFC 3164 codes (syslog.h LOG_* >> 3).
 var facilities = map[string]int{

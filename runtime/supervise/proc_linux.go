@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -61,13 +62,14 @@ func allPids() ([]int, error) {
 }
 
 // findByTitle returns the non-zombie processes whose argv is the monitor
-// title of name.
+// title of name. A child the monitor has forked but not yet exec'd still
+// shows the monitor's argv: processes whose parent matches too are skipped.
 func findByTitle(name string) ([]int, error) {
 	pids, err := allPids()
 	if err != nil {
 		return nil, err
 	}
-	var found []int
+	var found []procStat
 	for _, pid := range pids {
 		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
 		if err != nil || !bytes.Contains(b, []byte("\x00supervise\x00cell=")) {
@@ -77,11 +79,17 @@ func findByTitle(name string) ([]int, error) {
 		if !isMonitorTitle(argv, name) {
 			continue
 		}
-		if _, zombie, err := procStart(pid); err == nil && !zombie {
-			found = append(found, pid)
+		if st, err := readStat(pid); err == nil && st.state != 'Z' && st.state != 'X' {
+			found = append(found, st)
 		}
 	}
-	return found, nil
+	var out []int
+	for _, st := range found {
+		if !slices.ContainsFunc(found, func(p procStat) bool { return p.pid == st.ppid }) {
+			out = append(out, st.pid)
+		}
+	}
+	return out, nil
 }
 
 // setSubreaper makes the monitor the reaper of its orphaned descendants, so

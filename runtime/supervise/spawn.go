@@ -135,6 +135,7 @@ func daemonEnv(stage string) []string {
 // spawnStage is the intermediate process: it starts the monitor with the
 // same title and descriptors, and exits at once.
 func spawnStage(args []string) int {
+	cloexecInherited()
 	req := os.NewFile(requestFD, "request")
 	ready := os.NewFile(readyFD, "ready")
 	exe, err := os.Executable()
@@ -157,9 +158,8 @@ func spawnStage(args []string) int {
 
 // monitorStage is the monitor: it reads the request and supervises.
 func monitorStage(args []string) int {
-	// The inherited descriptors must not reach the service.
-	syscall.CloseOnExec(requestFD)
-	syscall.CloseOnExec(readyFD)
+	// No inherited descriptor may reach the service.
+	cloexecInherited()
 	reqF := os.NewFile(requestFD, "request")
 	ready := os.NewFile(readyFD, "ready")
 	var req request
