@@ -76,7 +76,11 @@ func fakeCommand(c *fakeCell, spec ExecSpec) (*exec.Cmd, error) {
 			dir = filepath.Join(c.AbsRoot, spec.Dir)
 		}
 	}
-	path, err := fakeLookPath(spec.Argv[0], env)
+	prog := spec.Argv[0]
+	if spec.Path != "" {
+		prog = spec.Path
+	}
+	path, err := fakeLookPath(prog, env)
 	if err != nil {
 		return nil, fmt.Errorf("fake kernel: exec in cell %d: %w", c.ID, err)
 	}

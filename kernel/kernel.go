@@ -127,6 +127,10 @@ type Cred struct {
 // ExecSpec describes a process to start inside a cell.
 type ExecSpec struct {
 	Argv []string // Argv[0] is looked up in the cell's PATH when not absolute
+	// Path, when set, is the program to execute (looked up like Argv[0]);
+	// Argv[0] is then only the name the program sees, e.g. "-sh" for a
+	// login shell.
+	Path string
 	Env  []string // the complete environment; nil means a minimal default
 	Dir  string   // working directory inside the cell; "" means "/"
 	Cred *Cred    // nil: keep root
