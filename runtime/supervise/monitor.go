@@ -294,6 +294,17 @@ func (m *monitor) publishStats() (stop func()) {
 			case <-done:
 				return
 			}
+			if pid, _, ok := readPidfile(m.req.RunDir, m.req.CellName); !ok || pid != os.Getpid() {
+				// The pidfile registers the monitor: when it is gone (the
+				// prefix was wiped, a test directory removed), nothing
+				// can find this monitor any more, so it stops itself.
+				m.notice(sevWarning, "pidfile %s removed; stopping", pidfilePath(m.req.RunDir, m.req.CellName))
+				select {
+				case m.sigc <- syscall.SIGTERM:
+				default:
+				}
+				return
+			}
 			r, d := m.restarts.Load(), m.dropped.Load()
 			if r == lastR && d == lastD {
 				continue

@@ -322,3 +322,19 @@ func TestSuperviseCredentials(t *testing.T) {
 		t.Errorf("credentials inside:\n%s", strings.Join(f.logLines(), "\n"))
 	}
 }
+
+// Removing the pidfile (a wiped prefix) unregisters the monitor: it stops
+// its service and exits instead of running on unfindable.
+func TestSuperviseStopsWhenPidfileRemoved(t *testing.T) {
+	f := newFixture(t, "orphan", kernel.Rlimits{})
+	pid := f.mustSupervise(nil, "orphan", "sleep", "300")
+	if err := os.Remove(pidfilePath(paths.FromEnv().RunDir, "orphan")); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(3*time.Second, func() bool { _, z, err := procStart(pid); return err != nil || z }) {
+		t.Fatal("monitor still running 3 s after its pidfile was removed")
+	}
+	if left := f.leftovers(); len(left) != 0 {
+		t.Errorf("left: %v", left)
+	}
+}
