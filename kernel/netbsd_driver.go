@@ -212,7 +212,7 @@ func netbsdRlimit(flags, flag uint32, v uint64) Rlimit {
 func netbsdInitRequest(i cellabi.Info, spec ExecSpec) *cellabi.InitRequest {
 	req := &cellabi.InitRequest{
 		Version: cellabi.InitRequestVersion, ID: i.ID, Root: i.Root,
-		Argv: spec.Argv, Env: spec.Env, Dir: spec.Dir,
+		Argv: spec.Argv, Path: spec.Path, Env: spec.Env, Dir: spec.Dir,
 	}
 	if req.Env == nil {
 		req.Env = []string{"PATH=" + cellabi.DefaultPath, "HOME=/"}
@@ -244,7 +244,7 @@ func netbsdInitRequest(i cellabi.Info, spec ExecSpec) *cellabi.InitRequest {
 // "enter cell <id>: ..." and match the sentinel of the errno behind them.
 func (d *netbsdDriver) Exec(id uint32, spec ExecSpec) (Process, error) {
 	ctx := fmt.Sprintf("enter cell %d", id)
-	if len(spec.Argv) == 0 || spec.Argv[0] == "" {
+	if len(spec.Argv) == 0 || (spec.Argv[0] == "" && spec.Path == "") {
 		return nil, netbsdInvalid("%s: empty command", ctx)
 	}
 	infos, err := d.abi.List()

@@ -267,7 +267,7 @@ func TestNetbsdExecRequest(t *testing.T) {
 		c.Path, c.Args = "/bin/sh", []string{"sh", "-c", "kill -TERM $$"}
 		return c.Start()
 	}
-	p, err = d.Exec(id, ExecSpec{Argv: []string{"sh"}, Env: []string{"A=b"}, NoRlimits: true, Stdin: os.Stdin, Setctty: true})
+	p, err = d.Exec(id, ExecSpec{Argv: []string{"-sh"}, Path: "/bin/sh", Env: []string{"A=b"}, NoRlimits: true, Stdin: os.Stdin, Setctty: true})
 	if err != nil {
 		// Setctty needs a terminal on stdin; the request is what matters.
 		if got == nil {
@@ -276,7 +276,8 @@ func TestNetbsdExecRequest(t *testing.T) {
 	} else if st, err := p.Wait(); err != nil || st != (ExitStatus{Signal: int(syscall.SIGTERM)}) {
 		t.Fatalf("Wait: %+v %v", st, err)
 	}
-	if got.Rlimits != nil || !reflect.DeepEqual(got.Env, []string{"A=b"}) || got.Cred != nil {
+	if got.Rlimits != nil || !reflect.DeepEqual(got.Env, []string{"A=b"}) || got.Cred != nil ||
+		got.Path != "/bin/sh" || !reflect.DeepEqual(got.Argv, []string{"-sh"}) {
 		t.Fatalf("request: %+v", got)
 	}
 	if !cmd.SysProcAttr.Setsid || !cmd.SysProcAttr.Setctty || cmd.SysProcAttr.Ctty != 0 {

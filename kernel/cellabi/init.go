@@ -49,6 +49,7 @@ type InitRequest struct {
 	ID      uint32       `json:"id"`
 	Root    string       `json:"root"` // the cell root on the host, absolute
 	Argv    []string     `json:"argv"`
+	Path    string       `json:"path,omitempty"` // the program; "" means Argv[0] (then argv[0] may differ, e.g. "-sh")
 	Env     []string     `json:"env"`
 	Dir     string       `json:"dir"` // inside the cell; "" means "/"
 	Cred    *InitCred    `json:"cred,omitempty"`
@@ -90,7 +91,7 @@ func (r *InitRequest) Validate() error {
 		return errors.New("cell id 0 is the host")
 	case !path.IsAbs(r.Root):
 		return fmt.Errorf("root %q is not absolute", r.Root)
-	case len(r.Argv) == 0 || r.Argv[0] == "":
+	case len(r.Argv) == 0 || r.program() == "":
 		return errors.New("empty command")
 	}
 	for _, rl := range r.Rlimits {
@@ -101,6 +102,14 @@ func (r *InitRequest) Validate() error {
 		}
 	}
 	return nil
+}
+
+// program is what to execute: Path, or Argv[0] when Path is empty.
+func (r *InitRequest) program() string {
+	if r.Path != "" {
+		return r.Path
+	}
+	return r.Argv[0]
 }
 
 // RunInit performs the enter sequence for req and execs the command. It
@@ -162,9 +171,9 @@ func RunInit(sys InitSys, req *InitRequest, keep []int) error {
 			return fail(fmt.Sprintf("setuid %d", c.UID), err)
 		}
 	}
-	file, err := lookPath(sys, req.Argv[0], req.Env)
+	file, err := lookPath(sys, req.program(), req.Env)
 	if err != nil {
-		return fail("exec "+req.Argv[0], err)
+		return fail("exec "+req.program(), err)
 	}
 	if err := sys.Exec(file, req.Argv, req.Env); err != nil {
 		return fail("exec "+file, err)

@@ -80,6 +80,28 @@ func TestRunInitDefaults(t *testing.T) {
 	}
 }
 
+func TestRunInitPathSeparateFromArgv0(t *testing.T) {
+	_, s, req := enterSetup(t)
+	req.Cred, req.Rlimits, req.Env = nil, nil, nil
+	req.Path, req.Argv = "id", []string{"-id", "-u"}
+	if err := RunInit(s, req, nil); err != nil {
+		t.Fatal(err)
+	}
+	if last := s.log[len(s.log)-1]; last != `exec /usr/bin/id ["-id" "-u"] []` {
+		t.Fatalf("exec step %q", last)
+	}
+	_, s, req = enterSetup(t)
+	req.Path, req.Argv = "", []string{""}
+	if err := RunInit(s, req, nil); err == nil || err.Error() != "enter cell 1: bad request: empty command" {
+		t.Fatalf("empty program: %v", err)
+	}
+	_, s, req = enterSetup(t)
+	req.Path, req.Argv = "id", []string{""}
+	if err := RunInit(s, req, nil); err != nil {
+		t.Fatalf("empty argv[0] with a path: %v", err)
+	}
+}
+
 func TestRunInitRelativeDirStaysInside(t *testing.T) {
 	_, s, req := enterSetup(t)
 	req.Dir = "../../etc"
