@@ -143,6 +143,11 @@ func lxTestDriver(t testing.TB) *lxDriver {
 func lxForceCleanup(t testing.TB, d *lxDriver) {
 	recs, _ := d.st.records()
 	for _, r := range recs {
+		if t.Failed() {
+			if b, _ := os.ReadFile(d.st.logPath(r.ID)); len(b) > 0 {
+				t.Logf("holder log of cell %d:\n%s", r.ID, b)
+			}
+		}
 		os.WriteFile(filepath.Join(r.Cgroup, "cgroup.kill"), []byte("1"), 0)
 		var err error
 		for i := 0; i < 100; i++ {
@@ -210,3 +215,5 @@ func lxCreate(t testing.TB, d Driver, name, root string, p Profile) uint32 {
 	}
 	return id
 }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }

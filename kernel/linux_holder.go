@@ -58,6 +58,7 @@ func lxHolderMain() int {
 	// Why: a non-dumpable process has root-owned /proc entries that need
 	// CAP_SYS_PTRACE to open, which no cell keeps (see lxSealedSelf).
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+	lxSetComm("cells-init")
 	unix.Umask(0)
 	for _, fd := range []int{lxHolderListenFD, lxHolderReadyFD} {
 		unix.CloseOnExec(fd)
@@ -91,7 +92,11 @@ func lxHolderMain() int {
 	// Stdin (the config pipe) and stdout are done with.
 	unix.Dup3(h.devNull, 0, 0)
 	unix.Dup3(h.devNull, 1, 0)
-	ln, err := net.FileListener(os.NewFile(lxHolderListenFD, "listener"))
+	lnFile := os.NewFile(lxHolderListenFD, "listener")
+	ln, err := net.FileListener(lnFile)
+	// Closed through its *os.File: a bare close(3) would leave the File's
+	// finalizer to close whatever descriptor 3 is by then.
+	lnFile.Close()
 	if err != nil {
 		return fail(fmt.Errorf("listener: %w", err))
 	}
@@ -99,7 +104,6 @@ func lxHolderMain() int {
 	if !ok {
 		return fail(fmt.Errorf("listener: not a unix socket"))
 	}
-	unix.Close(lxHolderListenFD) // FileListener made its own copy
 
 	sigchld := make(chan os.Signal, 16)
 	signal.Notify(sigchld, unix.SIGCHLD)
@@ -165,11 +169,13 @@ func lxPeerIsRoot(c *net.UnixConn) bool {
 func (h *lxHolder) serve(c *net.UnixConn) {
 	defer c.Close()
 	if !lxPeerIsRoot(c) {
+		fmt.Fprintf(os.Stderr, "cells-init holder: refused a peer that is not root\n")
 		return
 	}
 	var req lxRequest
 	files, err := lxRecv(c, &req)
 	if err != nil {
+		fmt.Fprintf(os.Stderr, "cells-init holder: request: %v\n", err)
 		return
 	}
 	defer func() {

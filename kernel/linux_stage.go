@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"cells/kernel/internal/seccomp"
 
@@ -53,6 +54,7 @@ func lxStageMain() int {
 	// this goroutine to the thread that will call execve.
 	runtime.LockOSThread()
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+	lxSetComm("cells-init")
 	unix.CloseOnExec(lxStageErrFD)
 	errw := os.NewFile(lxStageErrFD, "errors")
 	fail := func(errno unix.Errno, format string, args ...any) int {
@@ -218,4 +220,11 @@ func lxErrnoOf(err error) unix.Errno {
 		return e
 	}
 	return unix.EIO
+}
+
+// lxSetComm names the process: executed through /proc/self/fd/N, its
+// command name would otherwise be the descriptor number.
+func lxSetComm(name string) {
+	b := append([]byte(name), 0)
+	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&b[0])), 0, 0, 0)
 }
