@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"cells/kernel"
 )
 
 // testInit runs before the tests in the top-level test process (set by
@@ -12,8 +14,8 @@ import (
 var testInit func()
 
 // TestMain lets the test binary play the programs the tests start: `cellctl`
-// (the CLI entry and both daemon stages) and `svc-flood` (a service that
-// writes to stdout as fast as it can).
+// (the CLI entry and both daemon stages), `svc-flood` (a service that
+// writes to stdout as fast as it can) and the kernel driver's helper.
 func TestMain(m *testing.M) {
 	switch filepath.Base(os.Args[0]) {
 	case "cellctl":
@@ -30,6 +32,8 @@ func TestMain(m *testing.M) {
 		os.Exit(Command(os.Args[2:], os.Stdout, os.Stderr))
 	case "svc-flood":
 		os.Exit(floodMain(os.Args[1:]))
+	case kernel.InitArg0: // the real driver's re-executed helpers
+		os.Exit(kernel.InitMain())
 	}
 	if testInit != nil {
 		testInit()

@@ -63,6 +63,10 @@ type monitor struct {
 	child int
 
 	gone bool // the cell was destroyed under the monitor
+
+	// cellNS is the service's PID namespace when the driver isolates it
+	// (Linux driver): on shutdown every process in it is stopped.
+	cellNS string
 }
 
 // runMonitor is the body of the daemonized monitor. ready receives "ok\n"
@@ -229,9 +233,11 @@ func (m *monitor) signalAll(p kernel.Process, sig syscall.Signal) {
 }
 
 // leftovers lists the processes still to stop: live descendants of the
-// monitor and, if the driver exposes them, the cell's members.
+// monitor, the processes of the cell's PID namespace (Linux driver) and, if
+// the driver exposes them, the cell's members.
 func (m *monitor) leftovers() []int {
 	live, _ := descendants(os.Getpid())
+	live = append(live, namespaceMembers(m.cellNS)...)
 	if ml, ok := m.drv.(MemberLister); ok {
 		if pids, err := ml.Members(m.req.CellID); err == nil {
 			for _, pid := range pids {

@@ -129,3 +129,59 @@ func descendants(pid int) (live, zombies []int) {
 	}
 	return live, zombies
 }
+
+// pidNamespace returns the PID namespace of pid ("pid:[4026531836]").
+func pidNamespace(pid int) string {
+	ns, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/pid")
+	return ns
+}
+
+// cellNamespace returns the PID namespace of a service process when it
+// differs from the monitor's, i.e. when the driver runs it in a cell of its
+// own (the real Linux driver); "" for a service on the host's (fake).
+func cellNamespace(servicePid int) string {
+	ns := pidNamespace(servicePid)
+	if ns == "" || ns == pidNamespace(os.Getpid()) {
+		return ""
+	}
+	return ns
+}
+
+// namespaceMembers lists the processes of PID namespace ns except its init
+// (the cell's holder, which the driver owns): every service process,
+// including daemons that double-forked away from the service's session.
+func namespaceMembers(ns string) []int {
+	if ns == "" {
+		return nil
+	}
+	pids, err := allPids()
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, pid := range pids {
+		if pidNamespace(pid) != ns {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+		if err != nil {
+			continue
+		}
+		zombie := false
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "State:"); ok {
+				zombie = strings.HasPrefix(strings.TrimSpace(v), "Z")
+			}
+			if v, ok := strings.CutPrefix(line, "NSpid:"); ok {
+				f := strings.Fields(v)
+				if len(f) > 0 && f[len(f)-1] == "1" {
+					zombie = true // the namespace's init: not ours to kill
+				}
+			}
+		}
+		if !zombie {
+			out = append(out, pid)
+		}
+	}
+	return out
+}

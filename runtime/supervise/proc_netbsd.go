@@ -48,3 +48,10 @@ func setSubreaper() error { return nil }
 
 // descendants is not tracked on NetBSD (see setSubreaper).
 func descendants(pid int) (live, zombies []int) { return nil, nil }
+
+// cellNamespace: NetBSD cells have no PID namespace; the cell membership
+// comes from the driver (MemberLister).
+func cellNamespace(servicePid int) string { return "" }
+
+// namespaceMembers is empty on NetBSD (see cellNamespace).
+func namespaceMembers(ns string) []int { return nil }

@@ -44,6 +44,9 @@ func (m *monitor) runOnce() (ran time.Duration, p kernel.Process, waitc chan wai
 	p, err = m.drv.Exec(m.req.CellID, spec)
 	if err == nil {
 		m.child = p.Pid()
+		if m.cellNS == "" {
+			m.cellNS = cellNamespace(m.child)
+		}
 	}
 	m.mu.Unlock()
 	outW.Close()
