@@ -253,7 +253,7 @@ func (d *lxDriver) startHolder(rec *lxRecord, root string, cgfd int) (int, error
 	cfgR.Close()
 	readyW.Close()
 	b, _ := json.Marshal(lxHolderConfig{
-		ID: rec.ID, Name: rec.Name, Root: root, Profile: rec.Profile, ProfileSet: rec.ProfileSet,
+		ID: rec.ID, Name: rec.Name, Root: rec.Root, RootAbs: root, Profile: rec.Profile, ProfileSet: rec.ProfileSet,
 		Ports: rec.Ports, Rlimits: rec.Rlimits, Cgroup: rec.Cgroup, CreatedNS: rec.CreatedNS,
 	})
 	cfgW.Write(b)
@@ -460,7 +460,7 @@ func (d *lxDriver) List() ([]Cell, error) {
 		cells = append(cells, c)
 	}
 	if len(dead) > 0 {
-		d.reapDead(dead)
+		cells = append(cells, d.reapDead(dead)...)
 	}
 	sort.Slice(cells, func(i, j int) bool { return cells[i].ID < cells[j].ID })
 	return cells, nil
@@ -488,25 +488,33 @@ func (d *lxDriver) query(id uint32) (Cell, error) {
 }
 
 // reapDead cleans up cells whose socket did not answer, if their holder
-// is really gone (checked again under the lock).
-func (d *lxDriver) reapDead(ids []uint32) {
+// is really gone (checked again under the lock). A holder that lives but
+// did not answer in time (stopped, overloaded) still has its cell: it is
+// listed from its record, with the counters it could not give as zero.
+func (d *lxDriver) reapDead(ids []uint32) []Cell {
 	unlock, err := d.st.lock()
 	if err != nil {
-		return
+		return nil
 	}
 	defer unlock()
+	var alive []Cell
 	for _, id := range ids {
 		rec, err := d.st.record(id)
 		if err != nil {
-			os.Remove(filepath.Join(d.st.runDir(), d.st.sockName(id)))
-			continue
+			continue // being created (no record yet) or already removed
 		}
 		if fd, ok := lxHolderPidfd(rec); ok {
-			unix.Close(fd) // alive after all (busy or starting)
+			unix.Close(fd)
+			alive = append(alive, Cell{
+				ID: rec.ID, Name: rec.Name, Root: rec.Root, Profile: rec.Profile,
+				ProfileSet: rec.ProfileSet, Ports: rec.Ports, Rlimits: rec.Rlimits,
+				Age: lxAge(rec.CreatedNS),
+			})
 			continue
 		}
 		d.cleanup(rec)
 	}
+	return alive
 }
 
 // lxKillPidfd kills the process behind pidfd and closes it.

@@ -20,7 +20,8 @@ import (
 type lxHolderConfig struct {
 	ID         uint32   `json:"id"`
 	Name       string   `json:"name"`
-	Root       string   `json:"root"`
+	Root       string   `json:"root"`     // as given to create (listed)
+	RootAbs    string   `json:"root_abs"` // absolute, what is mounted
 	Profile    Profile  `json:"profile"`
 	ProfileSet bool     `json:"profile_set"`
 	Ports      []uint16 `json:"ports,omitempty"`

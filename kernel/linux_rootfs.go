@@ -45,10 +45,10 @@ func lxSetupRoot(cfg *lxHolderConfig) (procDir *os.File, err error) {
 		return nil, err
 	}
 	// pivot_root needs the new root to be a mount point.
-	if err := step("bind root", unix.Mount(cfg.Root, cfg.Root, "", unix.MS_BIND|unix.MS_REC, "")); err != nil {
+	if err := step("bind root", unix.Mount(cfg.RootAbs, cfg.RootAbs, "", unix.MS_BIND|unix.MS_REC, "")); err != nil {
 		return nil, err
 	}
-	if err := step("chdir root", unix.Chdir(cfg.Root)); err != nil {
+	if err := step("chdir root", unix.Chdir(cfg.RootAbs)); err != nil {
 		return nil, err
 	}
 	// pivot_root(".", ".") stacks the old root on top of the new one; the
