@@ -185,3 +185,6 @@ func namespaceMembers(ns string) []int {
 	}
 	return out
 }
+
+// DefaultSyslogSocket is where the local syslog daemon listens (_PATH_LOG).
+const DefaultSyslogSocket = "/dev/log"

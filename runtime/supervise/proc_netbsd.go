@@ -55,3 +55,6 @@ func cellNamespace(servicePid int) string { return "" }
 
 // namespaceMembers is empty on NetBSD (see cellNamespace).
 func namespaceMembers(ns string) []int { return nil }
+
+// DefaultSyslogSocket is where the local syslog daemon listens (_PATH_LOG).
+const DefaultSyslogSocket = "/var/run/log"

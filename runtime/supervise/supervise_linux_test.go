@@ -129,15 +129,15 @@ func TestSuperviseDescriptors(t *testing.T) {
 }
 
 // A crash-looping service restarts after 1, 2, 4 s; a run of at least
-// ResetAfter (shortened to 1.5 s here) brings the delay back to 1 s, and
-// the next short run doubles it again.
+// ResetAfter (shortened to 1 s here; the 30 s default is checked by
+// TestBackoffSequence) brings the delay back to 1 s.
 func TestSuperviseBackoff(t *testing.T) {
 	f := newFixture(t, "loop", kernel.Rlimits{})
 	f.startSyslog()
 	runs := filepath.Join(f.dir, "runs")
-	// Runs 0-2 exit at once; run 3 lasts 1.8 s; run 4 exits at once.
-	script := fmt.Sprintf(`n=$(cat %[1]s 2>/dev/null | wc -l); date +%%s.%%N >> %[1]s; [ "$n" -eq 3 ] && sleep 1.8; exit 3`, runs)
-	pid := f.mustSupervise([]string{"SUPERVISE_TEST_RESET_AFTER=1.5s"}, "loop", "/bin/sh", "-c", script)
+	// Runs 0-2 exit at once; run 3 lasts 1.2 s; run 4 exits at once.
+	script := fmt.Sprintf(`n=$(cat %[1]s 2>/dev/null | wc -l); date +%%s.%%N >> %[1]s; [ "$n" -eq 3 ] && sleep 1.2; exit 3`, runs)
+	pid := f.mustSupervise([]string{"SUPERVISE_TEST_RESET_AFTER=1s"}, "loop", "/bin/sh", "-c", script)
 	var starts []float64
 	if !waitFor(20*time.Second, func() bool {
 		b, _ := os.ReadFile(runs)
@@ -146,12 +146,12 @@ func TestSuperviseBackoff(t *testing.T) {
 			v, _ := strconv.ParseFloat(l, 64)
 			starts = append(starts, v)
 		}
-		return len(starts) >= 6
+		return len(starts) >= 5
 	}) {
 		t.Fatalf("runs: %v", starts)
 	}
 	// gap = run time + delay
-	want := []float64{1, 2, 4, 1.8 + 1, 2}
+	want := []float64{1, 2, 4, 1.2 + 1}
 	for i, w := range want {
 		gap := starts[i+1] - starts[i]
 		if math.Abs(gap-w) > 0.2*w {
@@ -169,9 +169,45 @@ func TestSuperviseBackoff(t *testing.T) {
 			t.Errorf("missing %q", w)
 		}
 	}
-	if !waitFor(3*time.Second, func() bool { r, _, ok := ReadCounters("loop"); return ok && r >= 5 }) {
+	if !waitFor(3*time.Second, func() bool { r, _, ok := ReadCounters("loop"); return ok && r >= 4 }) {
 		r, d, ok := ReadCounters("loop")
-		t.Errorf("counters: restarts=%d dropped=%d ok=%v, want restarts>=5", r, d, ok)
+		t.Errorf("counters: restarts=%d dropped=%d ok=%v, want restarts>=4", r, d, ok)
+	}
+	// The monitor now waits 2 s before run 5: shutdown interrupts the wait.
+	t0 := time.Now()
+	if err := StopMonitor("loop", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(t0); el > time.Second {
+		t.Errorf("stop during the restart delay took %v", el)
+	}
+	if !f.waitLog("daemon.notice "+tag+"supervise shutdown requested", time.Second) {
+		t.Errorf("no shutdown notice")
+	}
+}
+
+// SIGHUP is ignored; SIGINT and SIGQUIT stop the monitor like SIGTERM.
+func TestSuperviseSignals(t *testing.T) {
+	f := newFixture(t, "sig", kernel.Rlimits{})
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGQUIT} {
+		pid := f.mustSupervise(nil, "sig", "sleep", "300")
+		var kids []int
+		waitFor(2*time.Second, func() bool { kids = childrenOf(pid); return len(kids) == 1 && cmdline(kids[0]) == "sleep 300" })
+		if len(kids) != 1 {
+			t.Fatalf("service processes %v", kids)
+		}
+		syscall.Kill(pid, syscall.SIGHUP)
+		time.Sleep(200 * time.Millisecond)
+		if now := childrenOf(pid); len(now) != 1 || now[0] != kids[0] {
+			t.Fatalf("after SIGHUP: service %v, was %v", now, kids)
+		}
+		syscall.Kill(pid, sig)
+		if !waitFor(3*time.Second, func() bool { _, z, err := procStart(pid); return err != nil || z }) {
+			t.Fatalf("monitor still running after %v", sig)
+		}
+		if left := f.leftovers(); len(left) != 0 {
+			t.Errorf("left after %v: %v", sig, left)
+		}
 	}
 }
 

@@ -10,11 +10,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// DefaultSyslogSocket is where the local syslog daemon listens. The
-// environment variable CELLS_SYSLOG_SOCKET overrides it (tests point it at a
-// private daemon; operators at a relay).
-const DefaultSyslogSocket = "/dev/log"
-
+// The environment variable CELLS_SYSLOG_SOCKET overrides the socket of the
+// local syslog daemon, DefaultSyslogSocket (/dev/log on Linux, /var/run/log
+// on NetBSD): tests point it at a private daemon, operators at a relay.
 // syslogSocketPath returns the socket the monitor logs to.
 func syslogSocketPath() string {
 	if p := os.Getenv("CELLS_SYSLOG_SOCKET"); p != "" {
