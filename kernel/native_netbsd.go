@@ -33,7 +33,7 @@ func openNative(opts Options) (Driver, error) {
 // it reads the request the parent's Exec sent, enters the cell and execs
 // the command; it returns only on failure, which it reports to the parent.
 func InitMain() int {
-	return cellabi.InitMain(netbsdInitSys{newNetbsdSysctl()})
+	return cellabi.InitMain(newNetbsdInitSys())
 }
 
 // netbsdClockMonotonic is CLOCK_MONOTONIC of <sys/time.h> (x/sys does not

@@ -4,10 +4,10 @@ package kernel
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -19,15 +19,20 @@ import (
 // (and with them the cell id) and limits per process, not per thread.
 type netbsdInitSys struct {
 	*netbsdSysctl
+	rlim *syscall.Rlimit // preallocated: Setrlimit must not allocate
+}
+
+func newNetbsdInitSys() *netbsdInitSys {
+	return &netbsdInitSys{netbsdSysctl: newNetbsdSysctl(), rlim: new(syscall.Rlimit)}
 }
 
 // MaxFD uses fcntl(F_MAXFD): the highest open descriptor, without probing
 // every number up to the NOFILE limit.
-func (netbsdInitSys) MaxFD() (int, error) {
+func (*netbsdInitSys) MaxFD() (int, error) {
 	return unix.FcntlInt(0, unix.F_MAXFD, 0)
 }
 
-func (netbsdInitSys) FDFlags(fd int) (open, cloexec bool) {
+func (*netbsdInitSys) FDFlags(fd int) (open, cloexec bool) {
 	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
 	if err != nil {
 		return false, false
@@ -35,18 +40,17 @@ func (netbsdInitSys) FDFlags(fd int) (open, cloexec bool) {
 	return true, fl&unix.FD_CLOEXEC != 0
 }
 
-func (netbsdInitSys) CloseFD(fd int) error { return unix.Close(fd) }
+func (*netbsdInitSys) CloseFD(fd int) error { return unix.Close(fd) }
 
-func (netbsdInitSys) CloseOnExec(fd int) error {
+func (*netbsdInitSys) CloseOnExec(fd int) error {
 	_, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC)
 	return err
 }
 
-// Setrlimit goes through package syscall, not x/sys: the Go runtime raises
-// its own soft NOFILE limit at start and syscall.Exec puts the original
-// back, unless syscall.Setrlimit was called for NOFILE; x/sys's Setrlimit
-// would be silently undone at exec.
-func (netbsdInitSys) Setrlimit(r cellabi.Resource, v uint64) error {
+// Setrlimit runs after the address-space limit may be in place, so it uses
+// the preallocated Rlimit and a plain system call (cellabi.InitSys).
+// CELL_RLIMIT_INFINITY is RLIM_INFINITY, 2^63-1 on NetBSD, not ~0.
+func (s *netbsdInitSys) Setrlimit(r cellabi.Resource, v uint64) error {
 	var res int
 	switch r {
 	case cellabi.ResourceNofile:
@@ -56,19 +60,24 @@ func (netbsdInitSys) Setrlimit(r cellabi.Resource, v uint64) error {
 	case cellabi.ResourceCore:
 		res = syscall.RLIMIT_CORE
 	default:
-		return fmt.Errorf("unknown resource %q", r)
+		return syscall.EINVAL
 	}
 	if v == cellabi.RlimitInfinity || v > syscall.RLIM_INFINITY {
-		v = syscall.RLIM_INFINITY // 2^63-1 on NetBSD, not ~0
+		v = syscall.RLIM_INFINITY
 	}
-	return syscall.Setrlimit(res, &syscall.Rlimit{Cur: v, Max: v})
+	s.rlim.Cur, s.rlim.Max = v, v
+	_, _, e := syscall.RawSyscall(syscall.SYS_SETRLIMIT, uintptr(res), uintptr(unsafe.Pointer(s.rlim)), 0)
+	if e != 0 {
+		return e
+	}
+	return nil
 }
 
-func (netbsdInitSys) Chroot(dir string) error { return unix.Chroot(dir) }
+func (*netbsdInitSys) Chroot(dir string) error { return unix.Chroot(dir) }
 
-func (netbsdInitSys) Chdir(dir string) error { return unix.Chdir(dir) }
+func (*netbsdInitSys) Chdir(dir string) error { return unix.Chdir(dir) }
 
-func (netbsdInitSys) Setgroups(gids []uint32) error {
+func (*netbsdInitSys) Setgroups(gids []uint32) error {
 	g := make([]int, len(gids))
 	for i, v := range gids {
 		g[i] = int(v)
@@ -76,11 +85,11 @@ func (netbsdInitSys) Setgroups(gids []uint32) error {
 	return unix.Setgroups(g)
 }
 
-func (netbsdInitSys) Setgid(gid uint32) error { return unix.Setgid(int(gid)) }
+func (*netbsdInitSys) Setgid(gid uint32) error { return unix.Setgid(int(gid)) }
 
-func (netbsdInitSys) Setuid(uid uint32) error { return unix.Setuid(int(uid)) }
+func (*netbsdInitSys) Setuid(uid uint32) error { return unix.Setuid(int(uid)) }
 
-func (netbsdInitSys) Stat(p string) (fs.FileMode, error) {
+func (*netbsdInitSys) Stat(p string) (fs.FileMode, error) {
 	fi, err := os.Stat(p)
 	if err != nil {
 		var pe *fs.PathError
@@ -92,4 +101,27 @@ func (netbsdInitSys) Stat(p string) (fs.FileMode, error) {
 	return fi.Mode(), nil
 }
 
-func (netbsdInitSys) Exec(p string, argv, env []string) error { return syscall.Exec(p, argv, env) }
+// PrepareExec builds execve's C arrays now, so that the returned call does
+// not allocate (cellabi.InitSys). It is syscall.Exec without its
+// allocations; unlike syscall.Exec it does not put back the soft NOFILE
+// limit the Go runtime raised at start, so a cell without a nofile limit
+// runs its command with soft = hard.
+func (*netbsdInitSys) PrepareExec(p string, argv, env []string) (func() error, error) {
+	pathp, err := syscall.BytePtrFromString(p)
+	if err != nil {
+		return nil, err
+	}
+	argvp, err := syscall.SlicePtrFromStrings(argv)
+	if err != nil {
+		return nil, err
+	}
+	envp, err := syscall.SlicePtrFromStrings(env)
+	if err != nil {
+		return nil, err
+	}
+	return func() error {
+		_, _, e := syscall.RawSyscall(syscall.SYS_EXECVE,
+			uintptr(unsafe.Pointer(pathp)), uintptr(unsafe.Pointer(&argvp[0])), uintptr(unsafe.Pointer(&envp[0])))
+		return e
+	}, nil
+}

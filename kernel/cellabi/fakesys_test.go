@@ -108,10 +108,15 @@ func (s *recSys) Stat(p string) (fs.FileMode, error) {
 	return 0, syscall.ENOENT
 }
 
-func (s *recSys) Exec(p string, argv, env []string) error {
-	if err := s.step("exec %s %q %q", p, argv, env); err != nil {
-		return err
+func (s *recSys) PrepareExec(p string, argv, env []string) (func() error, error) {
+	if err := s.step("prepare %s", p); err != nil {
+		return nil, err
 	}
-	s.execd = true
-	return nil
+	return func() error {
+		if err := s.step("exec %s %q %q", p, argv, env); err != nil {
+			return err
+		}
+		s.execd = true
+		return nil
+	}, nil
 }

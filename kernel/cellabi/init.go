@@ -61,6 +61,12 @@ const DefaultPath = "/usr/bin:/bin:/usr/sbin:/sbin"
 
 // InitSys is the system interface of the helper: real syscalls on NetBSD,
 // recording fakes in tests. Sysctl reaches security.models.cell.id.
+//
+// Setrlimit, Setuid and the function PrepareExec returns run after the
+// address-space limit is in place and must not allocate memory: a Go
+// process reserves more address space than it uses (about 1.2 GB at start
+// on linux/amd64, measured), so under a smaller RLIMIT_AS any new mapping
+// kills the runtime.
 type InitSys interface {
 	Sysctler
 	// MaxFD returns the highest open descriptor number.
@@ -69,17 +75,18 @@ type InitSys interface {
 	FDFlags(fd int) (open, cloexec bool)
 	// CloseFD closes fd.
 	CloseFD(fd int) error
-	// Setrlimit sets cur = max = value (RlimitInfinity: unlimited).
-	Setrlimit(r Resource, value uint64) error
 	Chroot(dir string) error
 	Chdir(dir string) error
 	Setgroups(gids []uint32) error
 	Setgid(gid uint32) error
-	Setuid(uid uint32) error
 	// Stat returns the mode of path (following symlinks).
 	Stat(path string) (fs.FileMode, error)
-	// Exec replaces the process; it returns only on failure.
-	Exec(path string, argv, env []string) error
+	// PrepareExec allocates what execve(2) needs and returns the call
+	// itself, which returns only on failure.
+	PrepareExec(path string, argv, env []string) (exec func() error, err error)
+	// Setrlimit sets cur = max = value (RlimitInfinity: unlimited).
+	Setrlimit(r Resource, value uint64) error
+	Setuid(uid uint32) error
 }
 
 // Validate checks a request before anything is changed.
@@ -118,17 +125,18 @@ func (r *InitRequest) program() string {
 // alone; they must be close-on-exec.
 //
 // The order matters and is tested:
-//  1. close inherited descriptors: before anything else, so no host file or
-//     directory is open while the process is chrooted and in the cell;
-//  2. setrlimit: as root, before the identity drop (raising a hard limit
-//     needs privilege);
-//  3. chroot, then chdir: the kernel admits only a process whose root is the
+//  1. close inherited descriptors: first, so no host file or directory is
+//     open while the process is chrooted and in the cell;
+//  2. chroot, then chdir: the kernel admits only a process whose root is the
 //     cell root; the chdir puts the cwd inside the new root;
-//  4. enter (write the id to security.models.cell.id): needs host root in
-//     cell 0, so before the identity drop;
-//  5. setgroups, setgid, setuid: groups and gid while still root;
-//  6. look the command up in PATH (inside the root, as the final user) and
-//     exec it.
+//  3. enter (write the id to security.models.cell.id): needs host root in
+//     cell 0, so before any identity change;
+//  4. setgroups, setgid: while still root;
+//  5. look the command up in PATH inside the root and prepare the exec;
+//  6. setrlimit (cur = max): as root, since raising a hard limit needs
+//     privilege, and as late as possible, because the Go runtime cannot
+//     allocate under an address-space limit smaller than its reservations;
+//  7. setuid, then execve, without allocating.
 func RunInit(sys InitSys, req *InitRequest, keep []int) error {
 	fail := func(step string, err error) error {
 		return fmt.Errorf("enter cell %d: %s: %w", req.ID, step, err)
@@ -138,11 +146,6 @@ func RunInit(sys InitSys, req *InitRequest, keep []int) error {
 	}
 	if err := closeInherited(sys, keep); err != nil {
 		return fail("close inherited descriptors", err)
-	}
-	for _, rl := range req.Rlimits {
-		if err := sys.Setrlimit(rl.Resource, rl.Value); err != nil {
-			return fail("setrlimit "+string(rl.Resource), err)
-		}
 	}
 	if err := sys.Chroot(req.Root); err != nil {
 		return fail("chroot "+req.Root, err)
@@ -167,18 +170,43 @@ func RunInit(sys InitSys, req *InitRequest, keep []int) error {
 		if err := sys.Setgid(c.GID); err != nil {
 			return fail(fmt.Sprintf("setgid %d", c.GID), err)
 		}
-		if err := sys.Setuid(c.UID); err != nil {
-			return fail(fmt.Sprintf("setuid %d", c.UID), err)
-		}
 	}
 	file, err := lookPath(sys, req.program(), req.Env)
 	if err != nil {
 		return fail("exec "+req.program(), err)
 	}
-	if err := sys.Exec(file, req.Argv, req.Env); err != nil {
+	execve, err := sys.PrepareExec(file, req.Argv, req.Env)
+	if err != nil {
 		return fail("exec "+file, err)
 	}
-	return nil
+	switch step, err := finishInit(sys, req, execve); {
+	case err == nil:
+		return nil
+	case step < len(req.Rlimits):
+		return fail("setrlimit "+string(req.Rlimits[step].Resource), err)
+	case step == len(req.Rlimits):
+		return fail(fmt.Sprintf("setuid %d", req.Cred.UID), err)
+	default:
+		return fail("exec "+file, err)
+	}
+}
+
+// finishInit is the allocation-free tail of RunInit: the limits, setuid,
+// execve. On failure it returns the index of the failed step: i below
+// len(req.Rlimits) for that limit, len(req.Rlimits) for setuid, one more
+// for execve.
+func finishInit(sys InitSys, req *InitRequest, execve func() error) (int, error) {
+	for i := range req.Rlimits {
+		if err := sys.Setrlimit(req.Rlimits[i].Resource, req.Rlimits[i].Value); err != nil {
+			return i, err
+		}
+	}
+	if c := req.Cred; c != nil {
+		if err := sys.Setuid(c.UID); err != nil {
+			return len(req.Rlimits), err
+		}
+	}
+	return len(req.Rlimits) + 1, execve()
 }
 
 // closeInherited closes every descriptor above stderr that came through

@@ -111,12 +111,14 @@ func (s *procSys) Stat(p string) (fs.FileMode, error) {
 	return fi.Mode(), nil
 }
 
-func (s *procSys) Exec(p string, argv, env []string) error {
-	if err := s.rec("exec %s", p); err != nil {
-		return err
+func (s *procSys) PrepareExec(p string, argv, env []string) (func() error, error) {
+	if err := s.rec("prepare %s", p); err != nil {
+		return nil, err
 	}
-	s.log.Close()
-	return syscall.Exec(p, argv, env)
+	return func() error {
+		s.log.Close()
+		return syscall.Exec(p, argv, env)
+	}, nil
 }
 
 func helperCmd(t *testing.T) (*exec.Cmd, string, *os.File) {
@@ -190,10 +192,11 @@ func TestInitEndToEnd(t *testing.T) {
 	if !slices.Contains(closes, fmt.Sprintf("close %d", fd)) {
 		t.Fatalf("leaked fd %d not swept: %q", fd, closes)
 	}
-	wantSteps := []string{"setrlimit core 0", "chroot /cells/a", "chdir /", "setgroups []", "setgid 8", "setuid 7"}
-	if len(lines) != len(wantSteps)+1 || !strings.HasPrefix(lines[len(lines)-1], "exec /") || !strings.HasSuffix(lines[len(lines)-1], "/sh") {
+	wantSteps := []string{"chroot /cells/a", "chdir /", "setgroups []", "setgid 8", "", "setrlimit core 0", "setuid 7"}
+	if len(lines) != len(wantSteps) || !strings.HasPrefix(lines[4], "prepare /") || !strings.HasSuffix(lines[4], "/sh") {
 		t.Fatalf("steps %q", lines)
 	}
+	wantSteps[4] = lines[4]
 	for i, w := range wantSteps {
 		if lines[i] != w {
 			t.Fatalf("step %d: %q, want %q (all: %q)", i, lines[i], w, lines)

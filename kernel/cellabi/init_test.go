@@ -47,10 +47,12 @@ func TestRunInitOrder(t *testing.T) {
 	}
 	want := []string{
 		"close 3", "close 7",
-		"setrlimit nofile 256", "setrlimit as 18446744073709551615", "setrlimit core 0",
 		"chroot /cells/a", "chdir /srv",
 		"sysctl security.models.cell.id=1",
-		"setgroups [100 5]", "setgid 100", "setuid 1000",
+		"setgroups [100 5]", "setgid 100",
+		"prepare /usr/bin/id",
+		"setrlimit nofile 256", "setrlimit as 18446744073709551615", "setrlimit core 0",
+		"setuid 1000",
 		`exec /usr/bin/id ["id" "-u"] ["HOME=/" "PATH=/usr/local/bin:rel:/usr/bin:/bin"]`,
 	}
 	if !reflect.DeepEqual(s.log, want) {
@@ -74,7 +76,7 @@ func TestRunInitDefaults(t *testing.T) {
 	if err := RunInit(s, req, nil); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"chroot /cells/a", "chdir /", "sysctl security.models.cell.id=1", `exec /usr/bin/id ["id"] []`}
+	want := []string{"chroot /cells/a", "chdir /", "sysctl security.models.cell.id=1", "prepare /usr/bin/id", `exec /usr/bin/id ["id"] []`}
 	if !reflect.DeepEqual(s.log, want) {
 		t.Fatalf("steps:\n got %q\nwant %q", s.log, want)
 	}
@@ -132,8 +134,12 @@ func TestRunInitFailures(t *testing.T) {
 	}{
 		{"close", func(s *recSys, r *InitRequest) { s.fds[9] = false; s.fail["close"] = syscall.EIO },
 			"enter cell 1: close inherited descriptors: close 9: input/output error", syscall.EIO, "chroot"},
+		{"chroot before rlimits", func(s *recSys, r *InitRequest) { s.fail["chroot"] = syscall.EPERM },
+			"enter cell 1: chroot /cells/a: operation not permitted", syscall.EPERM, "setrlimit"},
 		{"setrlimit", func(s *recSys, r *InitRequest) { s.fail["setrlimit as"] = syscall.EPERM },
-			"enter cell 1: setrlimit as: operation not permitted", syscall.EPERM, "chroot"},
+			"enter cell 1: setrlimit as: operation not permitted", syscall.EPERM, "setuid"},
+		{"prepare", func(s *recSys, r *InitRequest) { s.fail["prepare"] = syscall.EINVAL },
+			"enter cell 1: exec /usr/bin/id: invalid argument", syscall.EINVAL, "setrlimit"},
 		{"chroot", func(s *recSys, r *InitRequest) { s.fail["chroot"] = syscall.ENOENT },
 			"enter cell 1: chroot /cells/a: no such file or directory", syscall.ENOENT, "sysctl"},
 		{"chdir", func(s *recSys, r *InitRequest) { s.fail["chdir"] = syscall.ENOTDIR },
@@ -145,11 +151,11 @@ func TestRunInitFailures(t *testing.T) {
 		{"setgroups", func(s *recSys, r *InitRequest) { s.fail["setgroups"] = syscall.EINVAL },
 			"enter cell 1: setgroups: invalid argument", syscall.EINVAL, "setgid"},
 		{"setgid", func(s *recSys, r *InitRequest) { s.fail["setgid"] = syscall.EPERM },
-			"enter cell 1: setgid 100: operation not permitted", syscall.EPERM, "setuid"},
+			"enter cell 1: setgid 100: operation not permitted", syscall.EPERM, "setrlimit"},
 		{"setuid", func(s *recSys, r *InitRequest) { s.fail["setuid"] = syscall.EAGAIN },
 			"enter cell 1: setuid 1000: resource temporarily unavailable", syscall.EAGAIN, "exec"},
 		{"not in PATH", func(s *recSys, r *InitRequest) { r.Argv = []string{"nope"} },
-			`enter cell 1: exec nope: exec: "nope": executable file not found in $PATH`, 0, "exec"},
+			`enter cell 1: exec nope: exec: "nope": executable file not found in $PATH`, 0, "setrlimit"},
 		{"not executable", func(s *recSys, r *InitRequest) { r.Argv = []string{"noexec"} },
 			`enter cell 1: exec noexec: exec: "noexec": executable file not found in $PATH`, 0, "exec"},
 		{"directory", func(s *recSys, r *InitRequest) { r.Argv = []string{"dir"} },
@@ -219,5 +225,31 @@ func TestStatusRecord(t *testing.T) {
 	}
 	if got := parseStatus([]byte{1}); got == nil {
 		t.Fatal("short status accepted")
+	}
+}
+
+// nopSys counts calls without allocating.
+type nopSys struct {
+	recSys
+	calls int
+}
+
+func (s *nopSys) Setrlimit(Resource, uint64) error { s.calls++; return nil }
+func (s *nopSys) Setuid(uint32) error              { s.calls++; return nil }
+
+func TestFinishInitDoesNotAllocate(t *testing.T) {
+	s := &nopSys{}
+	req := &InitRequest{Cred: &InitCred{UID: 1}, Rlimits: []InitRlimit{{ResourceNofile, 1}, {ResourceAS, 1 << 30}, {ResourceCore, 0}}}
+	execve := func() error { s.calls++; return syscall.ENOEXEC }
+	allocs := testing.AllocsPerRun(100, func() {
+		if step, err := finishInit(s, req, execve); step != 4 || err != syscall.ENOEXEC {
+			t.Fatalf("finishInit: %d %v", step, err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("finishInit allocates %.1f times per run after the address-space limit", allocs)
+	}
+	if s.calls != 101*5 {
+		t.Fatalf("%d calls", s.calls)
 	}
 }
