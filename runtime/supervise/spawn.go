@@ -89,14 +89,11 @@ func spawn(o *Options, cell kernel.Cell, p paths.Paths) error {
 	if err != nil {
 		return fmt.Errorf("supervise: start monitor: %w", err)
 	}
-	err = json.NewEncoder(reqW).Encode(req)
+	encErr := json.NewEncoder(reqW).Encode(req)
 	reqW.Close()
-	if werr := cmd.Wait(); werr != nil && err == nil {
-		err = werr
-	}
-	if err != nil {
-		return fmt.Errorf("supervise: start monitor: %w", err)
-	}
+	waitErr := cmd.Wait()
+	// The monitor (or the intermediate stage, when it could not start the
+	// monitor) answers "ok" or the reason it failed, then closes the pipe.
 	readyR.SetReadDeadline(time.Now().Add(readyTimeout))
 	b, err := io.ReadAll(readyR)
 	msg := strings.TrimSpace(string(b))
@@ -105,6 +102,10 @@ func spawn(o *Options, cell kernel.Cell, p paths.Paths) error {
 		return nil
 	case msg != "":
 		return fmt.Errorf("%s", msg)
+	case encErr != nil:
+		return fmt.Errorf("supervise: start monitor: %w", encErr)
+	case waitErr != nil:
+		return fmt.Errorf("supervise: start monitor: %w", waitErr)
 	case err != nil:
 		return fmt.Errorf("supervise: monitor not ready: %w", err)
 	}
