@@ -11,13 +11,6 @@ func notImplemented(command string) error {
 	return fmt.Errorf("%s: not implemented yet", command)
 }
 
-func cmdApply(_ *cli, args []string) error {
-	if _, err := parseApplyArgs(args); err != nil {
-		return err
-	}
-	return notImplemented("apply")
-}
-
 func cmdCellStart(_ *cli, args []string) error   { return lifecycleStub("start", args) }
 func cmdCellStop(_ *cli, args []string) error    { return lifecycleStub("stop", args) }
 func cmdCellRestart(_ *cli, args []string) error { return lifecycleStub("restart", args) }
@@ -49,13 +42,6 @@ func cmdCellBackup(_ *cli, args []string) error {
 		return err
 	}
 	return notImplemented("cell backup " + b.op)
-}
-
-func cmdCellPlan(_ *cli, args []string) error {
-	if _, err := parsePlanArgs(args); err != nil {
-		return err
-	}
-	return notImplemented("cell plan run")
 }
 
 func cmdVolumeCreate(_ *cli, args []string) error {
