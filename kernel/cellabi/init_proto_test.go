@@ -21,8 +21,17 @@ import (
 
 const initLogEnv = "CELLABI_INIT_LOG"
 
+// realSys, set by a platform test file, is a helper system interface with
+// real syscalls (root-only tests).
+var realSys func() InitSetup
+
+const realSysEnv = "CELLABI_REAL_SYS"
+
 func TestMain(m *testing.M) {
 	if filepath.Base(os.Args[0]) == "cells-init" {
+		if os.Getenv(realSysEnv) != "" && realSys != nil {
+			os.Exit(InitMain(realSys()))
+		}
 		os.Exit(InitMain(newProcSys()))
 	}
 	os.Exit(m.Run())
