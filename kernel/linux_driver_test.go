@@ -181,6 +181,10 @@ func TestLinuxRlimitsAndCred(t *testing.T) {
 	if !st.Success() || out != want {
 		t.Errorf("credentials: got %q %+v, want %q", out, st, want)
 	}
+	out, st = lxRun(t, d, id, ExecSpec{Path: "sh", Argv: []string{"-sh", "-c", "echo $0"}})
+	if !st.Success() || out != "-sh\n" {
+		t.Errorf("Path with argv[0] -sh: got %q %+v", out, st)
+	}
 	if got := lxOut(t, d, id, "env"); !strings.Contains(got, "PATH=") {
 		t.Errorf("default environment: %q", got)
 	}

@@ -27,7 +27,7 @@ func (d *lxDriver) Exec(id uint32, spec ExecSpec) (Process, error) {
 		return nil, lxErrorf(ErrNotExist, unix.ENOENT, "exec in cell %d: no such cell", id)
 	}
 	req := &lxExecReq{
-		Argv: spec.Argv, Env: spec.Env, Dir: spec.Dir, Cred: spec.Cred,
+		Argv: spec.Argv, Path: spec.Path, Env: spec.Env, Dir: spec.Dir, Cred: spec.Cred,
 		Setsid: spec.Setsid, Setctty: spec.Setctty, NoRlimits: spec.NoRlimits,
 	}
 	var fds []int

@@ -234,7 +234,7 @@ func (h *lxHolder) exec(c *net.UnixConn, req *lxExecReq, files []*os.File) {
 			n++
 		}
 	}
-	cfg := lxStageConfig{Argv: req.Argv, Env: req.Env, Dir: req.Dir, Cred: req.Cred, Profile: h.cfg.Profile}
+	cfg := lxStageConfig{Argv: req.Argv, Path: req.Path, Env: req.Env, Dir: req.Dir, Cred: req.Cred, Profile: h.cfg.Profile}
 	if !req.NoRlimits {
 		cfg.Rlimits = h.cfg.Rlimits
 	}

@@ -37,6 +37,7 @@ type lxRequest struct {
 // /dev/null.
 type lxExecReq struct {
 	Argv      []string `json:"argv"`
+	Path      string   `json:"path,omitempty"` // program, when not Argv[0]
 	Env       []string `json:"env"`
 	Dir       string   `json:"dir"`
 	Cred      *Cred    `json:"cred,omitempty"`

@@ -21,6 +21,7 @@ import (
 // lxStageConfig is what the holder hands to an exec stage on fd 3.
 type lxStageConfig struct {
 	Argv    []string `json:"argv"`
+	Path    string   `json:"path,omitempty"` // program to run; "" means Argv[0]
 	Env     []string `json:"env"`
 	Dir     string   `json:"dir"`
 	Cred    *Cred    `json:"cred,omitempty"`
@@ -89,11 +90,11 @@ func lxStageMain() int {
 			return fail(lxErrnoOf(err), "drop capability %d: %v", c, err)
 		}
 	}
-	prog, err := lxSeccompProgram(cfg.Profile)
+	filter, err := lxSeccompProgram(cfg.Profile)
 	if err != nil {
 		return fail(unix.ENOTSUP, "%v", err)
 	}
-	if err := seccomp.Install(prog); err != nil {
+	if err := seccomp.Install(filter); err != nil {
 		return fail(lxErrnoOf(err), "%v", err)
 	}
 	if c := cfg.Cred; c != nil {
@@ -130,9 +131,13 @@ func lxStageMain() int {
 	if err := unix.Chdir(dir); err != nil {
 		return fail(lxErrnoOf(err), "chdir %s: %v", dir, err)
 	}
-	path, err := lxLookPath(cfg.Argv[0], env)
+	prog := cfg.Path
+	if prog == "" {
+		prog = cfg.Argv[0]
+	}
+	path, err := lxLookPath(prog, env)
 	if err != nil {
-		return fail(lxErrnoOf(err), "%s: %v", cfg.Argv[0], err)
+		return fail(lxErrnoOf(err), "%s: %v", prog, err)
 	}
 	unix.Umask(0o022)
 	// No descriptor of the holder or the host may reach the workload:
@@ -147,7 +152,7 @@ func lxStageMain() int {
 		return fail(lxErrnoOf(err), "rlimit as: %v", err)
 	}
 	err = syscall.Exec(path, cfg.Argv, env)
-	return fail(lxErrnoOf(err), "%s: %v", cfg.Argv[0], err)
+	return fail(lxErrnoOf(err), "%s: %v", prog, err)
 }
 
 // lxSetRlimit sets cur = max = the cell's value when it is configured
