@@ -82,5 +82,3 @@ func waitUntil(timeout time.Duration, cond func() bool) bool {
 	}
 	return true
 }
-
-
