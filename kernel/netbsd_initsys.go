@@ -23,7 +23,11 @@ type netbsdInitSys struct {
 }
 
 func newNetbsdInitSys() *netbsdInitSys {
-	return &netbsdInitSys{netbsdSysctl: newNetbsdSysctl(), rlim: new(syscall.Rlimit)}
+	s := &netbsdInitSys{netbsdSysctl: newNetbsdSysctl(), rlim: new(syscall.Rlimit)}
+	// Resolve the id node while still on the host; a failure shows again,
+	// with context, when the enter step writes it.
+	_, _ = s.mib(cellabi.NodeID)
+	return s
 }
 
 // MaxFD uses fcntl(F_MAXFD): the highest open descriptor, without probing
