@@ -49,6 +49,7 @@ end
 function M.run(name, desired, host, options)
   local doc = desired.applies[name]
   if doc == nil then error("cell plan run: no apply document found for cell " .. name, 0) end
+  if #doc.actions == 0 then return end
   local actions = load("cells.actions")
   local ctx = M.context(name, desired, host, options)
   local env = host.env or {}
