@@ -117,6 +117,7 @@ func lxHolderMain() int {
 
 	fmt.Fprintf(ready, "ok\n")
 	ready.Close()
+	lxTrim()
 	for {
 		c, err := ul.AcceptUnix()
 		if err != nil {
