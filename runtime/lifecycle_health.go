@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"cells/kernel"
@@ -65,7 +66,9 @@ func runHealthOnce(d kernel.Driver, id uint32, cmd string, timeout time.Duration
 		return false, err.Error()
 	}
 	defer r.Close()
-	p, err := d.Exec(id, kernel.ExecSpec{Argv: []string{"/bin/sh", "-c", cmd}, Dir: "/", Stderr: w})
+	// Setsid: the check leads its own process group, so a timeout kills
+	// what it started too, not only the shell.
+	p, err := d.Exec(id, kernel.ExecSpec{Argv: []string{"/bin/sh", "-c", cmd}, Dir: "/", Stderr: w, Setsid: true})
 	w.Close()
 	if err != nil {
 		return false, err.Error()
@@ -92,6 +95,7 @@ func runHealthOnce(d kernel.Driver, id uint32, cmd string, timeout time.Duration
 	case res = <-done:
 	case <-time.After(timeout):
 		timedOut = true
+		syscall.Kill(-p.Pid(), syscall.SIGKILL)
 		p.Signal(os.Kill)
 		res = <-done
 	}

@@ -207,12 +207,13 @@ func TestLifecycleFakeHealthcheck(t *testing.T) {
 	if err := StartCell("ok", o); err != nil {
 		t.Fatal(err)
 	}
-	cases := map[string]string{
-		"loud":  "cell healthcheck loud failed after 4 attempts: not ready yet (command: echo 'not ready yet' >&2; exit 3)",
-		"quiet": "cell healthcheck quiet failed after 4 attempts: command exited with non-zero status (command: exit 1)",
-		"slow":  "cell healthcheck slow failed after 4 attempts: command timed out after 150ms (command: sleep 5)",
+	cases := []struct{ name, want string }{
+		{"loud", "cell healthcheck loud failed after 4 attempts: not ready yet (command: echo 'not ready yet' >&2; exit 3)"},
+		{"quiet", "cell healthcheck quiet failed after 4 attempts: command exited with non-zero status (command: exit 1)"},
+		{"slow", "cell healthcheck slow failed after 4 attempts: command timed out after 150ms (command: sleep 5)"},
 	}
-	for name, want := range cases {
+	for _, tc := range cases {
+		name, want := tc.name, tc.want
 		start := time.Now()
 		err := StartCell(name, o)
 		if err == nil || err.Error() != want {
