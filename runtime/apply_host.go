@@ -160,23 +160,14 @@ func lockTable(L *lua.LState, p paths.Paths) *lua.LTable {
 
 // lifecycleTable is require("cells.lifecycle"):
 //
-//	start(name, healthcheck) -> id | nil, err   (with dependencies)
+//	start(name, healthcheck) -> true | nil, err (with dependencies)
 //	stop(name), restart(name), healthcheck(name) -> true | nil, err
 //	id(name)                 -> kernel id | nil, err
 //	identity(name, own)      -> { uid, gid, groups } | nil, err  (run_as of the cell; own: cellman's)
 func (h *applyHost) lifecycleTable(L *lua.LState) *lua.LTable {
 	return L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"start": func(L *lua.LState) int {
-			n := L.CheckString(1)
-			if err := h.lc.Start(n, L.ToBool(2)); err != nil {
-				return luaFail(L, err)
-			}
-			id, err := kernelCellID(h.p, n)
-			if err != nil {
-				return luaFail(L, fmt.Errorf("cell start %s: %w", n, err))
-			}
-			L.Push(lua.LNumber(id))
-			return 1
+			return luaOK(L, h.lc.Start(L.CheckString(1), L.ToBool(2)))
 		},
 		"stop":        func(L *lua.LState) int { return luaOK(L, h.lc.Stop(L.CheckString(1))) },
 		"restart":     func(L *lua.LState) int { return luaOK(L, h.lc.Restart(L.CheckString(1))) },

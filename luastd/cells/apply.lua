@@ -77,8 +77,8 @@ function M.plan_run(input)
   local started = false
   local ok, e = pcall(function()
     if not (input.observed.running or {})[name] then
-      local id, serr = lc.start(name, false)
-      if not id then error(serr, 0) end
+      local sok, serr = lc.start(name, false)
+      if not sok then error(serr, 0) end
       started = true
     end
     actions.run(name, input.desired, host, { forward = true, plain_identity = true })

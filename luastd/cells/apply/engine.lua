@@ -7,9 +7,10 @@
 --             ensure_cell(name) -> true | nil, err,
 --             write(name, { manifest, service, policy, apply }) -> true | nil, err },
 --             -- apply = nil deletes apply.sha256
---   lifecycle = { start(name, healthcheck) -> id | nil, err,   -- with dependencies
---                 stop(name), restart(name), healthcheck(name) -> true | nil, err },
---   actions = require("cells.actions.run") shaped: run(ctx_opts, doc, opts) (see actions.lua),
+--   lifecycle = { start(name, healthcheck) -> true | nil, err, -- with dependencies
+--                 stop(name), restart(name), healthcheck(name) -> true | nil, err,
+--                 id(name) -> kernel id, identity(name, own) -> { uid, gid, groups } },
+--   env = { goos, release, arch, pkg_path, pkg_tool, cell_root(name) },
 --   info = function(line),       -- a log line (printed at -v)
 --   verbosity = 0..2,
 -- }
