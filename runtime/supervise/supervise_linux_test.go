@@ -130,7 +130,8 @@ func TestSuperviseDescriptors(t *testing.T) {
 
 // A crash-looping service restarts after 1, 2, 4 s; a run of at least
 // ResetAfter (shortened to 1 s here; the 30 s default is checked by
-// TestBackoffSequence) brings the delay back to 1 s.
+// TestBackoffSequence) brings the delay back to 1 s, and the next short run
+// doubles it again. A shutdown interrupts a restart delay.
 func TestSuperviseBackoff(t *testing.T) {
 	f := newFixture(t, "loop", kernel.Rlimits{})
 	f.startSyslog()
@@ -146,12 +147,12 @@ func TestSuperviseBackoff(t *testing.T) {
 			v, _ := strconv.ParseFloat(l, 64)
 			starts = append(starts, v)
 		}
-		return len(starts) >= 5
+		return len(starts) >= 6
 	}) {
 		t.Fatalf("runs: %v", starts)
 	}
 	// gap = run time + delay
-	want := []float64{1, 2, 4, 1.2 + 1}
+	want := []float64{1, 2, 4, 1.2 + 1, 2}
 	for i, w := range want {
 		gap := starts[i+1] - starts[i]
 		if math.Abs(gap-w) > 0.2*w {
@@ -169,17 +170,21 @@ func TestSuperviseBackoff(t *testing.T) {
 			t.Errorf("missing %q", w)
 		}
 	}
-	if !waitFor(3*time.Second, func() bool { r, _, ok := ReadCounters("loop"); return ok && r >= 4 }) {
+	if !waitFor(3*time.Second, func() bool { r, _, ok := ReadCounters("loop"); return ok && r >= 5 }) {
 		r, d, ok := ReadCounters("loop")
-		t.Errorf("counters: restarts=%d dropped=%d ok=%v, want restarts>=4", r, d, ok)
+		t.Errorf("counters: restarts=%d dropped=%d ok=%v, want restarts>=5", r, d, ok)
 	}
-	// The monitor now waits 2 s before run 5: shutdown interrupts the wait.
+	// The monitor now waits 4 s before run 6 (at least 3 s remain):
+	// shutdown interrupts the wait.
 	t0 := time.Now()
 	if err := StopMonitor("loop", 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if el := time.Since(t0); el > time.Second {
+	if el := time.Since(t0); el > 2*time.Second {
 		t.Errorf("stop during the restart delay took %v", el)
+	}
+	if b, _ := os.ReadFile(runs); strings.Count(string(b), "\n") != 6 {
+		t.Errorf("a run started during shutdown: %q", b)
 	}
 	if !f.waitLog("daemon.notice "+tag+"supervise shutdown requested", time.Second) {
 		t.Errorf("no shutdown notice")
