@@ -31,14 +31,23 @@ const (
 var readyTimeout = 10 * time.Second
 
 // monitorArgv is the argv, thus the process title, of the monitor:
-// `cellctl supervise cell=<name> cid=<id>`. argv[0] keeps the invoking
-// program's name so the re-executed binary dispatches to cellctl again.
+// exactly `cellctl supervise cell=<name> cid=<id>`, whichever binary starts
+// it. The re-executed binary is the invoking one (os.Executable): cellctl
+// routes the words to Command, testscript's harness dispatches on argv[0]
+// "cellctl", and other binaries call MaybeMonitor first.
 func monitorArgv(name string, id uint32) []string {
-	prog := "cellctl"
-	if len(os.Args) > 0 && os.Args[0] != "" {
-		prog = filepath.Base(os.Args[0])
+	return []string{"cellctl", "supervise", "cell=" + name, fmt.Sprintf("cid=%d", id)}
+}
+
+// MaybeMonitor runs the supervise daemon stage and exits when this process
+// was re-executed as one; otherwise it returns at once. cellctl needs no
+// call (it routes `supervise` to Command); any other binary that calls
+// Command in-process (cellman, cellui) must call it first thing in main,
+// like kernel.MaybeInit.
+func MaybeMonitor() {
+	if os.Getenv(monitorEnv) != "" && len(os.Args) == 4 && os.Args[1] == "supervise" && strings.HasPrefix(os.Args[2], "cell=") {
+		os.Exit(Command(os.Args[2:], os.Stdout, os.Stderr))
 	}
-	return []string{prog, "supervise", "cell=" + name, fmt.Sprintf("cid=%d", id)}
 }
 
 // spawn starts the monitor daemon for cell and waits until it runs: the
@@ -143,7 +152,7 @@ func spawnStage(args []string) int {
 	if err == nil {
 		cmd := &exec.Cmd{
 			Path:       exe,
-			Args:       append([]string{monitorArgv("", 0)[0], "supervise"}, args...),
+			Args:       append([]string{"cellctl", "supervise"}, args...),
 			Env:        daemonEnv("run"),
 			Dir:        "/",
 			ExtraFiles: []*os.File{req, ready},

@@ -2,10 +2,29 @@
 // supervised service that runs a command inside a cell, restarts it with
 // backoff and forwards its output to syslog.
 //
-// The monitor's title is `cellctl supervise cell=<name> cid=<id>`; it
-// records itself in <RunDir>/supervise/<name>.pid (see FindMonitors and
-// StopMonitor) and publishes its counters in <name>.stats (ReadCounters).
-// It logs to /dev/log, or to the socket named by CELLS_SYSLOG_SOCKET.
+// Daemon: the invoking process re-executes its own binary twice (double
+// fork: an intermediate stage in a new session starts the monitor and
+// exits), hands the request over fd 3 and waits on fd 4 until the monitor
+// owns the cell, then prints `cell <id>`. The monitor's title is exactly
+// `cellctl supervise cell=<name> cid=<id>`, its stdio is /dev/null and no
+// inherited descriptor survives into it or the service.
+//
+// Files, under <RunDir>/supervise (paths.Paths.RunDir):
+//
+//	<name>.pid    "<pid> <start-time>\n": see FindMonitors and StopMonitor;
+//	              a monitor whose pidfile is removed stops itself
+//	<name>.lock   flock(2)ed by the live monitor: one monitor per cell
+//	<name>.stats  "restarts=N\ndropped=N\n", rewritten every second while
+//	              it changes: see ReadCounters
+//
+// Signals: SIGTERM, SIGINT and SIGQUIT stop the service (SIGTERM to its
+// process group, its descendants and, with the Linux driver, every process
+// of the cell's PID namespace but its init; SIGKILL after StopGrace) and
+// the monitor exits 0. SIGHUP is ignored.
+//
+// Environment: CELLS_SYSLOG_SOCKET overrides the syslog socket
+// (DefaultSyslogSocket); CELLS_SUPERVISE_RATE and CELLS_SUPERVISE_BURST
+// override the log rate limit (RateLimit lines/s, RateBurst).
 package supervise
 
 import (

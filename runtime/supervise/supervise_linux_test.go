@@ -382,3 +382,27 @@ func TestSuperviseStopsWhenPidfileRemoved(t *testing.T) {
 		t.Errorf("left: %v", left)
 	}
 }
+
+// Command called in-process (as cellman would) starts the same daemon: the
+// title is `cellctl supervise ...` whatever the calling binary is named.
+func TestSuperviseInProcess(t *testing.T) {
+	f := newFixture(t, "inproc", kernel.Rlimits{})
+	t.Setenv("CELLS_SYSLOG_SOCKET", f.sock)
+	var out, errOut strings.Builder
+	if code := Command([]string{"inproc", "sleep", "300"}, &out, &errOut); code != 0 || out.String() != fmt.Sprintf("cell %d\n", f.id) || errOut.String() != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+	}
+	pids, err := FindMonitors("inproc")
+	if err != nil || len(pids) != 1 {
+		t.Fatalf("FindMonitors: %v %v", pids, err)
+	}
+	if got, want := cmdline(pids[0]), fmt.Sprintf("cellctl supervise cell=inproc cid=%d", f.id); got != want {
+		t.Errorf("title %q, want %q", got, want)
+	}
+	// errors in-process: target resolution
+	out.Reset()
+	errOut.Reset()
+	if code := Command([]string{"nosuch", "true"}, &out, &errOut); code != 1 || errOut.String() != "cellctl: cell 'nosuch' not found\n" {
+		t.Errorf("exit %d, stderr %q", code, errOut.String())
+	}
+}
