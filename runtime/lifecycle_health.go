@@ -22,20 +22,15 @@ const DefaultHealthTimeout = 10 * time.Second
 // maxHealthOutput caps the stderr kept from one attempt.
 const maxHealthOutput = 64 << 10
 
-// CellHealthcheck runs the healthcheck of the active cell name (`/bin/sh -c
-// <cmd>` in the cell) with upstream's retries.
+// CellHealthcheck runs cmd as the healthcheck of the active cell name
+// (`/bin/sh -c <cmd>` in the cell) with upstream's retries.
 func CellHealthcheck(name, cmd string, o LifecycleOptions) error {
 	return withLifecycle(o, func(lc *lifecycle) error {
-		active, err := lc.d.List()
+		id, err := lc.activeID(name)
 		if err != nil {
 			return err
 		}
-		for _, k := range active {
-			if k.Name == name {
-				return lc.healthcheck(name, k.ID, cmd)
-			}
-		}
-		return fmt.Errorf("cell healthcheck %s failed: cell is not running", name)
+		return lc.healthcheck(name, id, cmd)
 	})
 }
 

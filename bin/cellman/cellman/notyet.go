@@ -11,24 +11,6 @@ func notImplemented(command string) error {
 	return fmt.Errorf("%s: not implemented yet", command)
 }
 
-func cmdCellStart(_ *cli, args []string) error   { return lifecycleStub("start", args) }
-func cmdCellStop(_ *cli, args []string) error    { return lifecycleStub("stop", args) }
-func cmdCellRestart(_ *cli, args []string) error { return lifecycleStub("restart", args) }
-
-func lifecycleStub(op string, args []string) error {
-	if _, err := parseLifecycleArgs(op, args); err != nil {
-		return err
-	}
-	return notImplemented("cell " + op)
-}
-
-func cmdCellShell(_ *cli, args []string) error {
-	if _, err := parseShellArgs(args); err != nil {
-		return err
-	}
-	return notImplemented("cell shell")
-}
-
 func cmdCellRemove(_ *cli, args []string) error {
 	if _, err := parseRemoveArgs("cell", args); err != nil {
 		return err

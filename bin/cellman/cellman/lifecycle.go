@@ -1,0 +1,120 @@
+package cellman
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"cells/bin/cellctl/cellctl"
+	"cells/runtime"
+	"cells/runtime/supervise"
+)
+
+// `cell start|stop|restart <name>|--all` and `cell shell` (reference §2.4)
+// over the runtime's lifecycle.
+
+func init() {
+	// The supervise monitor daemonizes by re-executing the running binary
+	// as "<argv0> supervise cell=<name> cid=<id>" with the stage in
+	// CELLS_SUPERVISE_MONITOR; cellman starts services in-process, so it
+	// must take that stage too. Without the variable the word stays an
+	// unsupported command.
+	topLevel["supervise"] = cmdSuperviseStage
+}
+
+func cmdSuperviseStage(c *cli, args []string) error {
+	if os.Getenv("CELLS_SUPERVISE_MONITOR") == "" {
+		return errors.New("unsupported command: supervise")
+	}
+	if rc := supervise.Command(args, c.stdout, c.stderr); rc != 0 {
+		return &exitError{code: rc}
+	}
+	return nil
+}
+
+// lifecycleOptions are the runtime options of a lifecycle command: the
+// prefix and log lines on stderr.
+func (c *cli) lifecycleOptions() runtime.LifecycleOptions {
+	return runtime.LifecycleOptions{
+		Paths: c.paths,
+		Logf: func(format string, args ...any) {
+			fmt.Fprintf(c.stderr, "%s: %s\n", c.argv0, fmt.Sprintf(format, args...))
+		},
+	}
+}
+
+// mayRunCells is root, or a scratch prefix with the fake kernel driver
+// (tests and previews touch nothing outside the prefix).
+func (c *cli) mayRunCells() error {
+	if os.Geteuid() == 0 || (os.Getenv("CELLS_DRIVER") == "fake" && c.paths.Prefix != "/") {
+		return nil
+	}
+	return errors.New("must be root")
+}
+
+func cmdCellStart(c *cli, args []string) error {
+	a, err := parseLifecycleArgs("start", args)
+	if err != nil {
+		return err
+	}
+	if err := c.mayRunCells(); err != nil {
+		return err
+	}
+	if a.all {
+		return runtime.StartAll(c.lifecycleOptions())
+	}
+	return runtime.StartCell(a.name, c.lifecycleOptions())
+}
+
+func cmdCellStop(c *cli, args []string) error {
+	a, err := parseLifecycleArgs("stop", args)
+	if err != nil {
+		return err
+	}
+	if err := c.mayRunCells(); err != nil {
+		return err
+	}
+	if a.all {
+		return runtime.StopAll(c.lifecycleOptions())
+	}
+	return runtime.StopCell(a.name, c.lifecycleOptions())
+}
+
+func cmdCellRestart(c *cli, args []string) error {
+	a, err := parseLifecycleArgs("restart", args)
+	if err != nil {
+		return err
+	}
+	if err := c.mayRunCells(); err != nil {
+		return err
+	}
+	if a.all {
+		return runtime.RestartAll(c.lifecycleOptions())
+	}
+	return runtime.RestartCell(a.name, c.lifecycleOptions())
+}
+
+// cmdCellShell runs `cellctl exec <name> [command ...]` with cellman's
+// stdio; PKG_PATH from cellman.conf is exported when the environment has
+// none, as upstream.
+func cmdCellShell(c *cli, args []string) error {
+	a, err := parseShellArgs(args)
+	if err != nil {
+		return err
+	}
+	if os.Getenv("PKG_PATH") == "" {
+		cfg, err := runtime.LoadConfig(c.paths.ConfFile)
+		if err != nil {
+			return err
+		}
+		if v, ok := cfg.File("PKG_PATH"); ok && v != "" {
+			os.Setenv("PKG_PATH", v)
+			defer os.Unsetenv("PKG_PATH")
+		}
+	}
+	argv := append([]string{"cellctl", "exec", a.name}, a.argv...)
+	if cellctl.Main(argv, c.stdin, c.stdout, c.stderr) != 0 {
+		return errors.New("command failed: cellctl")
+	}
+	return nil
+}
