@@ -406,3 +406,29 @@ func TestSuperviseInProcess(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errOut.String())
 	}
 }
+
+// A monitor whose cell was destroyed (between two runs) says so and exits
+// instead of restarting forever.
+func TestSuperviseCellDestroyed(t *testing.T) {
+	f := newFixture(t, "gone", kernel.Rlimits{})
+	f.startSyslog()
+	pid := f.mustSupervise(nil, "gone", "true")
+	d, err := kernel.OpenFake(kernel.Options{StateDir: paths.FromEnv().KernelState()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if !waitFor(3*time.Second, func() bool { return d.Destroy(f.id) == nil }) {
+		t.Fatal("cannot destroy the cell")
+	}
+	if !waitFor(5*time.Second, func() bool { _, z, err := procStart(pid); return err != nil || z }) {
+		t.Fatal("monitor still running after its cell was destroyed")
+	}
+	tag := fmt.Sprintf("cellctl[%d]: cell=gone cid=%d ", pid, f.id)
+	if !f.waitLog("daemon.warning "+tag+"cell no longer exists; supervise exiting", time.Second) {
+		t.Errorf("no exit message:\n%s", strings.Join(f.logLines(), "\n"))
+	}
+	if _, err := os.Stat(pidfilePath(paths.FromEnv().RunDir, "gone")); !os.IsNotExist(err) {
+		t.Errorf("pidfile left: %v", err)
+	}
+}
