@@ -407,12 +407,17 @@ func TestSuperviseInProcess(t *testing.T) {
 	}
 }
 
-// A monitor whose cell was destroyed (between two runs) says so and exits
-// instead of restarting forever.
+// A service killed by a signal is reported as such; a monitor whose cell
+// was destroyed (between two runs) says so and exits instead of restarting
+// forever.
 func TestSuperviseCellDestroyed(t *testing.T) {
 	f := newFixture(t, "gone", kernel.Rlimits{})
 	f.startSyslog()
-	pid := f.mustSupervise(nil, "gone", "true")
+	pid := f.mustSupervise(nil, "gone", "/bin/sh", "-c", "kill -KILL $$")
+	tag := fmt.Sprintf("cellctl[%d]: cell=gone cid=%d ", pid, f.id)
+	if !f.waitLog("daemon.warning "+tag+"supervised command killed by signal=9", 3*time.Second) {
+		t.Errorf("no signal message:\n%s", strings.Join(f.logLines(), "\n"))
+	}
 	d, err := kernel.OpenFake(kernel.Options{StateDir: paths.FromEnv().KernelState()})
 	if err != nil {
 		t.Fatal(err)
@@ -424,7 +429,6 @@ func TestSuperviseCellDestroyed(t *testing.T) {
 	if !waitFor(5*time.Second, func() bool { _, z, err := procStart(pid); return err != nil || z }) {
 		t.Fatal("monitor still running after its cell was destroyed")
 	}
-	tag := fmt.Sprintf("cellctl[%d]: cell=gone cid=%d ", pid, f.id)
 	if !f.waitLog("daemon.warning "+tag+"cell no longer exists; supervise exiting", time.Second) {
 		t.Errorf("no exit message:\n%s", strings.Join(f.logLines(), "\n"))
 	}
