@@ -145,6 +145,7 @@ func (m *monitor) claim() (*os.File, error) {
 func (m *monitor) release(lock *os.File) {
 	os.Remove(pidfilePath(m.req.RunDir, m.req.CellName))
 	os.Remove(statsPath(m.req.RunDir, m.req.CellName))
+	os.Remove(childPath(m.req.RunDir, m.req.CellName))
 	lock.Close()
 }
 

@@ -114,10 +114,11 @@ func FindMonitors(name string) ([]int, error) {
 }
 
 // StopMonitor stops every monitor of cell name: SIGTERM (the monitor then
-// stops its service: TERM to the service, up to 5 s, KILL), then SIGKILL
-// for monitors still alive after timeout (use at least 6 s so a monitor can
-// finish its own shutdown). It returns nil when no monitor is left, also
-// when there was none.
+// stops its service: TERM, up to StopGrace (5 s), KILL), then SIGKILL for
+// monitors still alive after timeout, and SIGKILL for the service such a
+// monitor left behind (its process group and, with the Linux driver, the
+// cell's PID namespace). A timeout above StopGrace lets services shut down
+// cleanly. It returns nil when no monitor is left, also when there was none.
 func StopMonitor(name string, timeout time.Duration) error {
 	pids, err := FindMonitors(name)
 	if err != nil {
@@ -160,13 +161,16 @@ func StopMonitor(name string, timeout time.Duration) error {
 	if len(live) > 0 {
 		return fmt.Errorf("supervise: stop monitor %d of %s: still running after SIGKILL", live[0].pid, name)
 	}
-	// A monitor that had to be killed could not remove its files.
+	// A monitor that had to be killed could neither stop its service nor
+	// remove its files.
 	runDir := paths.FromEnv().RunDir
 	if pid, start, ok := readPidfile(runDir, name); ok {
-		if st, zombie, err := procStart(pid); err != nil || zombie || st != start {
-			os.Remove(pidfilePath(runDir, name))
-			os.Remove(statsPath(runDir, name))
+		if st, zombie, err := procStart(pid); err == nil && !zombie && st == start {
+			return nil // a new monitor started meanwhile: its files
 		}
 	}
+	killRecordedChild(runDir, name)
+	os.Remove(pidfilePath(runDir, name))
+	os.Remove(statsPath(runDir, name))
 	return nil
 }

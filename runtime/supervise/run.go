@@ -49,6 +49,9 @@ func (m *monitor) runOnce() (ran time.Duration, p kernel.Process, waitc chan wai
 		}
 	}
 	m.mu.Unlock()
+	if err == nil {
+		m.recordChild(p.Pid())
+	}
 	outW.Close()
 	errW.Close()
 	if err != nil {

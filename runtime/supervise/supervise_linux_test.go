@@ -436,3 +436,35 @@ func TestSuperviseCellDestroyed(t *testing.T) {
 		t.Errorf("pidfile left: %v", err)
 	}
 }
+
+// StopMonitor with a timeout shorter than the monitor's grace period kills
+// the monitor, then the service it left (recorded in <name>.child).
+func TestStopMonitorImpatient(t *testing.T) {
+	f := newFixture(t, "stubborn", kernel.Rlimits{})
+	pid := f.mustSupervise(nil, "stubborn", "/bin/sh", "-c", `trap "" TERM; sleep 3007 & exec sleep 3008`)
+	var kids []int
+	waitFor(2*time.Second, func() bool { kids = childrenOf(pid); return len(kids) == 1 && cmdline(kids[0]) == "sleep 3008" })
+	if len(kids) != 1 {
+		t.Fatalf("service %v", kids)
+	}
+	t0 := time.Now()
+	if err := StopMonitor("stubborn", 300*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(t0); el > 3*time.Second {
+		t.Errorf("StopMonitor took %v", el)
+	}
+	if _, z, err := procStart(pid); err == nil && !z {
+		t.Fatal("monitor alive")
+	}
+	// The service ignored SIGTERM and the monitor was killed within its
+	// grace period: StopMonitor killed the service's process group.
+	if !waitFor(time.Second, func() bool { _, z, err := procStart(kids[0]); return err != nil || z }) {
+		t.Errorf("service %d (%s) left", kids[0], cmdline(kids[0]))
+	}
+	for _, ext := range []string{".pid", ".stats", ".child"} {
+		if _, err := os.Stat(filepath.Join(superviseDir(paths.FromEnv().RunDir), "stubborn"+ext)); !os.IsNotExist(err) {
+			t.Errorf("%s left: %v", ext, err)
+		}
+	}
+}
