@@ -101,8 +101,7 @@ function M.from_env(name)
   return { __cellman_from_env = name }
 end
 
-M.builtins = { "pkg", "exec", "dir", "line", "symlink", "copy", "untar", "file",
-  "patch", "template", "script" }
+M.builtins = require("cells.dsl.builtin").names
 
 -- install puts the builders into env and returns the documents list.
 function M.install(env)

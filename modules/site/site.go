@@ -1,11 +1,24 @@
-// Package site is the Lua module require("cells.site"): it tells luastd code
-// where the operator's code called it, so DSL errors name the operator's
-// file:line and never a luastd line.
+// Package site is the Lua module require("cells.site"): the native helpers
+// of the luastd DSL. where() tells luastd code where the operator's code
+// called it, so DSL errors name the operator's file:line and never a luastd
+// line. The lexical checks are here, in Go, because gopher-lua compiles a
+// Lua pattern on every string.find/match/gmatch call, and every DSL file
+// runs them in a fresh VM; the rules that use them stay in Lua.
 //
 // Lua API:
 //
 //	local site = require("cells.site")
 //	local file, line = site.where()   -- first frame outside luastd/
+//	site.is_name(s)        -- [A-Za-z0-9._-]+
+//	site.is_env_name(s)    -- [A-Za-z_][A-Za-z0-9_]*
+//	site.is_token_name(s)  -- [A-Za-z0-9_]+
+//	site.is_digits(s)      -- [0-9]+
+//	site.is_octal(s)       -- [0-7]+
+//	site.is_clean_abs(p)   -- "/" or "/a/b": no empty, "." or ".." part, no trailing "/"
+//	site.has_control(s)    -- a byte < 0x20 or 0x7f
+//	site.split(s, sep)     -- array of the parts of s between single-byte seps
+//
+// The is_* functions return false for non-strings.
 package site
 
 import (
@@ -20,7 +33,15 @@ const Name = "cells.site"
 // Loader opens the module table.
 func Loader(L *lua.LState) int {
 	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"where": where,
+		"where":         where,
+		"is_name":       predicate(isName),
+		"is_env_name":   predicate(isEnvName),
+		"is_token_name": predicate(isTokenName),
+		"is_digits":     predicate(func(s string) bool { return s != "" && all(s, digit) }),
+		"is_octal":      predicate(func(s string) bool { return s != "" && all(s, octal) }),
+		"is_clean_abs":  predicate(IsCleanAbs),
+		"has_control":   predicate(hasControl),
+		"split":         split,
 	})
 	L.Push(mod)
 	return 1
@@ -51,4 +72,80 @@ func Caller(L *lua.LState) (string, int) {
 			return dbg.Source, dbg.CurrentLine
 		}
 	}
+}
+
+func predicate(f func(string) bool) lua.LGFunction {
+	return func(L *lua.LState) int {
+		s, ok := L.Get(1).(lua.LString)
+		L.Push(lua.LBool(ok && f(string(s))))
+		return 1
+	}
+}
+
+func digit(c byte) bool { return c >= '0' && c <= '9' }
+func octal(c byte) bool { return c >= '0' && c <= '7' }
+func alpha(c byte) bool { return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' }
+
+func all(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isName(s string) bool {
+	return s != "" && all(s, func(c byte) bool { return alpha(c) || digit(c) || c == '.' || c == '_' || c == '-' })
+}
+
+func isTokenName(s string) bool {
+	return s != "" && all(s, func(c byte) bool { return alpha(c) || digit(c) || c == '_' })
+}
+
+func isEnvName(s string) bool {
+	return isTokenName(s) && !digit(s[0])
+}
+
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// IsCleanAbs reports whether p is "/" or an absolute path without empty,
+// "." or ".." components and without a trailing slash.
+func IsCleanAbs(p string) bool {
+	if p == "/" {
+		return true
+	}
+	if !strings.HasPrefix(p, "/") {
+		return false
+	}
+	for _, c := range strings.Split(p[1:], "/") {
+		if c == "" || c == "." || c == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// split returns the parts of s between occurrences of the one-byte
+// separator, like strings.Split ("" gives one empty part).
+func split(L *lua.LState) int {
+	s := L.CheckString(1)
+	sep := L.CheckString(2)
+	if len(sep) != 1 {
+		L.ArgError(2, "separator must be one byte")
+	}
+	parts := strings.Split(s, sep)
+	t := L.CreateTable(len(parts), 0)
+	for _, p := range parts {
+		t.Append(lua.LString(p))
+	}
+	L.Push(t)
+	return 1
 }

@@ -6,8 +6,16 @@
 --     positional = { "source", "target" },   -- builder arguments, in order
 --     options = { "mode", "owner", "group" }, -- keys of the trailing options table
 --     deprecated = { key = "message" },       -- keys refused with a message
+--     varargs = function(ctx, n, args) ... end, -- optional: a builder of its own
 --     -- the apply engine adds plan/run functions to the same table
 --   }
+--
+-- Field types: string mode owner group uint bool strings packages env
+-- tokens any (cells.dsl.value). Field flags: required, default, source (a
+-- host file whose bytes are part of the apply hash), path (an absolute path
+-- inside the cell), nonempty, message (the error for a wrong type).
+-- register() turns each field into the record form
+-- { name, type, required, default, source, path, nonempty, message }.
 --
 -- validate() checks a raw action table { kind = "copy", source = ..., ... }
 -- against the kind's fields; builders made by builder() produce raw tables,
@@ -15,134 +23,171 @@
 local check = require("cells.dsl.check")
 local schema = require("cells.dsl.schema")
 local value = require("cells.dsl.value")
+local builtin = require("cells.dsl.builtin")
 
 local M = {}
 
-M.kinds = {}  -- kind name -> definition
-M.names = {}  -- kind names in registration order
-M.sites = {}  -- raw table built by a helper -> { file, line }
+-- F names the slots of a field record.
+M.F = { name = 1, type = 2, required = 3, default = 4, source = 5, path = 6,
+  nonempty = 7, message = 8 }
 
-local types = {
+M.sites = {}  -- raw table built by a helper -> { file, line }
+M.names = {}  -- kind names, built-ins first, then in registration order
+for i, k in ipairs(builtin.names) do M.names[i] = k end
+
+M.types = {
   string = value.string, mode = value.mode, owner = value.owner, group = value.group,
   uint = value.uint, bool = value.bool, strings = value.strings, packages = value.packages,
   env = value.env, tokens = value.tokens, any = value.any,
 }
-M.types = types
 
--- register adds (or replaces) an action kind. It checks the definition
--- itself and returns it.
-function M.register(def)
-  if type(def) ~= "table" then error("action definition must be table", 2) end
-  if not check.token_name(def.kind) or def.kind == "kind" then
-    error("action kind must match [A-Za-z0-9_]+: " .. tostring(def.kind), 2)
-  end
-  if type(def.fields) ~= "table" or not check.is_array(def.fields) then
-    error("action " .. def.kind .. ": fields must be an array of field tables", 2)
-  end
-  def.byname = {}
-  def.keys = {}
-  for i, f in ipairs(def.fields) do
-    if type(f) ~= "table" or type(f.name) ~= "string" or not types[f.type] then
-      error("action " .. def.kind .. ": field " .. i .. " needs a name and a known type", 2)
-    end
-    if f.name == "kind" or def.byname[f.name] then
-      error("action " .. def.kind .. ": field name '" .. f.name .. "' is reserved or duplicate", 2)
-    end
-    def.byname[f.name] = f
-    def.keys[#def.keys + 1] = f.name
-  end
-  for _, list in ipairs({ def.positional or {}, def.options or {} }) do
-    for _, n in ipairs(list) do
-      if not def.byname[n] then
-        error("action " .. def.kind .. ": builder names unknown field '" .. n .. "'", 2)
-      end
-    end
-  end
+local registered = {}
+
+-- finish fills the derived parts of a definition whose fields are records.
+local function finish(def)
+  def.known = { "kind" }
+  for i, f in ipairs(def.fields) do def.known[i + 1] = f[1] end
+  def.positional = def.positional or {}
+  def.options = def.options or {}
   def.deprecated = def.deprecated or {}
-  if not M.kinds[def.kind] then M.names[#M.names + 1] = def.kind end
-  M.kinds[def.kind] = def
+  registered[def.kind] = true
   return def
 end
 
-local function is_empty_table(v)
-  return type(v) == "table" and next(v) == nil
+-- kinds maps a kind name to its definition. Built-in definitions are built
+-- on first use: each DSL file runs in a fresh VM, and most use few kinds.
+M.kinds = setmetatable({}, {
+  __index = function(t, kind)
+    local make = builtin.defs[kind]
+    if not make or registered[kind] then return nil end
+    local def = finish(make())
+    rawset(t, kind, def)
+    return def
+  end,
+})
+
+local function field_record(kind, i, f)
+  if type(f) ~= "table" or type(f.name) ~= "string" or not M.types[f.type] then
+    error("action " .. kind .. ": field " .. i .. " needs a name and a known type", 3)
+  end
+  return { f.name, f.type, f.required and true or nil, f.default, f.source and true or nil,
+    f.path and true or nil, f.nonempty and true or nil, f.message }
+end
+
+-- register adds (or replaces) an action kind, after checking the
+-- definition, and returns it with its fields in record form.
+function M.register(def)
+  if type(def) ~= "table" then error("action definition must be table", 2) end
+  local kind = def.kind
+  if not check.token_name(kind) or kind == "kind" then
+    error("action kind must match [A-Za-z0-9_]+: " .. tostring(kind), 2)
+  end
+  if type(def.fields) ~= "table" or not check.is_array(def.fields) then
+    error("action " .. kind .. ": fields must be an array of field tables", 2)
+  end
+  local seen, records = {}, {}
+  for i, f in ipairs(def.fields) do
+    local r = field_record(kind, i, f)
+    if r[1] == "kind" or seen[r[1]] then
+      error("action " .. kind .. ": field name '" .. r[1] .. "' is reserved or duplicate", 2)
+    end
+    seen[r[1]] = true
+    records[i] = r
+  end
+  for _, list in ipairs({ def.positional or {}, def.options or {} }) do
+    for _, n in ipairs(list) do
+      if not seen[n] then
+        error("action " .. kind .. ": builder names unknown field '" .. n .. "'", 2)
+      end
+    end
+  end
+  def.fields = records
+  if not builtin.defs[kind] and not registered[kind] then M.names[#M.names + 1] = kind end
+  finish(def)
+  rawset(M.kinds, kind, def)
+  return def
+end
+
+local function deprecated_key(def, t)
+  for k, msg in pairs(def.deprecated) do
+    if t[k] ~= nil then return msg end
+  end
+  return nil
 end
 
 -- validate checks the raw action table t, the index-th action of the apply
 -- document named by ctx, and returns the action document:
 --   { kind = k, file = f, line = n, args = { field = value, ... }, sources = { field, ... } }
 function M.validate(ctx, t, index)
-  local base = ctx
-  ctx = base:sub("action " .. tostring(index))
-  if type(t) ~= "table" then ctx:fail("action must be table") end
+  local label = "action " .. index
+  if type(t) ~= "table" then ctx:fail(label .. ": action must be table") end
   local kind = t.kind
-  if kind == nil then ctx:fail("missing required key 'kind'") end
-  if type(kind) ~= "string" then ctx:fail("key 'kind' must be string") end
+  if kind == nil then ctx:fail(label .. ": missing required key 'kind'") end
+  if type(kind) ~= "string" then ctx:fail(label .. ": key 'kind' must be string") end
   local def = M.kinds[kind]
   if not def then
-    local msg = "unknown action kind: " .. kind
+    local msg = label .. ": unknown action kind: " .. kind
     local s = schema.suggest(kind, M.names)
     if s then msg = msg .. " (did you mean '" .. s .. "'?)" end
     ctx:fail(msg)
   end
-  ctx = base:sub("action " .. tostring(index) .. " (" .. kind .. ")")
-  local known = { "kind" }
-  for _, k in ipairs(def.keys) do known[#known + 1] = k end
-  for k in pairs(t) do
-    if type(k) == "string" and def.deprecated[k] then ctx:fail(def.deprecated[k]) end
-  end
-  local bad = schema.unknown(t, known, "")
-  if bad then ctx:fail(bad) end
+  label = label .. " (" .. kind .. "): "
+  local dep = deprecated_key(def, t)
+  if dep then ctx:fail(label .. dep) end
+  local bad = schema.unknown(t, def.known, "")
+  if bad then ctx:fail(label .. bad) end
   local args, sources = {}, {}
+  local types = M.types
   for _, f in ipairs(def.fields) do
-    local v = t[f.name]
-    if v == nil or (is_empty_table(v) and not f.required and f.type ~= "any") then
-      if f.required then ctx:fail("missing required key '" .. f.name .. "'") end
-      v = f.default
+    local name = f[1]
+    local v = t[name]
+    if v == nil or (f[2] ~= "any" and not f[3] and type(v) == "table" and next(v) == nil) then
+      if f[3] then ctx:fail(label .. "missing required key '" .. name .. "'") end
+      v = f[4]
     else
-      local out, err = types[f.type](v, f)
-      if out == nil then ctx:fail(err) end
+      local out, err = types[f[2]](v, f)
+      if out == nil then ctx:fail(label .. err) end
       v = out
     end
-    args[f.name] = v
-    if f.source and v ~= nil then sources[#sources + 1] = f.name end
+    if v ~= nil then
+      args[name] = v
+      if f[5] then sources[#sources + 1] = name end
+    end
   end
   return { kind = kind, file = ctx.file, line = ctx.line, args = args, sources = sources }
 end
 
 -- builder returns the helper function of a kind: positional arguments fill
--- def.positional, one more table argument holds def.options.
+-- def.positional, one more table argument holds def.options. A definition
+-- may instead provide varargs(ctx, n, args) returning the raw table.
 function M.builder(kind)
-  local def = M.kinds[kind]
   return function(...)
+    local def = M.kinds[kind]
     local ctx = check.ctx(kind .. "()")
     local n = select("#", ...)
-    local args = { ... }
-    local np = #def.positional
-    local t = { kind = kind }
+    local t
     if def.varargs then
-      t = def.varargs(ctx, n, args)
-      M.sites[t] = { ctx.file, ctx.line }
-      return t
-    end
-    local max = np + ((def.options and #def.options > 0) and 1 or 0)
-    if n > max then ctx:fail(kind .. " takes at most " .. max .. " arguments, got " .. n) end
-    for i, name in ipairs(def.positional) do t[name] = args[i] end
-    local opts = args[np + 1]
-    if opts ~= nil then
-      if type(opts) ~= "table" then ctx:fail(kind .. " options must be table") end
-      for k in pairs(opts) do
-        if type(k) == "string" and def.deprecated[k] then ctx:fail(def.deprecated[k]) end
+      t = def.varargs(ctx, n, { ... })
+    else
+      local np = #def.positional
+      local max = np + ((#def.options > 0) and 1 or 0)
+      if n > max then ctx:fail(kind .. " takes at most " .. max .. " arguments, got " .. n) end
+      t = { kind = kind }
+      local pos = def.positional
+      for i = 1, np do t[pos[i]] = (select(i, ...)) end
+      local opts = (select(np + 1, ...))
+      if opts ~= nil then
+        if type(opts) ~= "table" then ctx:fail(kind .. " options must be table") end
+        local dep = deprecated_key(def, opts)
+        if dep then ctx:fail(dep) end
+        local bad = schema.unknown(opts, def.options, "")
+        if bad then ctx:fail(bad) end
+        for k, v in pairs(opts) do t[k] = v end
       end
-      local bad = schema.unknown(opts, def.options, "")
-      if bad then ctx:fail(bad) end
-      for k, v in pairs(opts) do t[k] = v end
     end
     M.sites[t] = { ctx.file, ctx.line }
     return t
   end
 end
-
-require("cells.dsl.builtin")(M)
 
 return M

@@ -1,14 +1,16 @@
--- cells.dsl.builtin: the built-in action kinds (upstream-cells §3.6),
--- registered through the same registry operators use for their own kinds.
-local check = require("cells.dsl.check")
-
+-- cells.dsl.builtin: the built-in action kinds (upstream-cells §3.6). Each
+-- defs[kind]() returns the definition that cells.dsl.actions installs on
+-- first use. Fields are written in the registry's compact record form
+-- { name, type, required, default, source, path, nonempty, message }
+-- (cells.dsl.actions.F): array-only tables are much cheaper to build in
+-- gopher-lua than keyed ones, and every DSL file builds them afresh.
 local deprecated_token_env = 'template token_env is deprecated; use tokens={name=from_env("ENV")}'
 
 local function owner_fields(kind)
   local msg = kind .. " options mode/owner/group must be strings"
-  return { name = "mode", type = "mode", message = msg },
-      { name = "owner", type = "owner", message = msg },
-      { name = "group", type = "group", message = msg }
+  return { "mode", "mode", nil, nil, nil, nil, nil, msg },
+      { "owner", "owner", nil, nil, nil, nil, nil, msg },
+      { "group", "group", nil, nil, nil, nil, nil, msg }
 end
 
 -- pkg("a", "b", ...) or pkg({"a", "b"})
@@ -31,109 +33,145 @@ local function pkg_varargs(ctx, n, args)
   return { kind = "pkg", packages = list }
 end
 
-return function(M)
-  M.register {
+local defs = {}
+
+defs.pkg = function()
+  return {
     kind = "pkg",
-    fields = { { name = "packages", type = "packages", required = true } },
+    fields = { { "packages", "packages", true } },
     varargs = pkg_varargs,
     positional = {},
   }
-  M.register {
+end
+
+defs.exec = function()
+  return {
     kind = "exec",
-    fields = { { name = "command", type = "string", required = true } },
+    fields = { { "command", "string", true } },
     positional = { "command" },
   }
+end
+
+defs.dir = function()
   local m, o, g = owner_fields("dir")
-  M.register {
+  return {
     kind = "dir",
-    fields = { { name = "path", type = "string", required = true, path = true }, m, o, g },
+    fields = { { "path", "string", true, nil, nil, true }, m, o, g },
     positional = { "path" },
     options = { "mode", "owner", "group" },
   }
-  M.register {
+end
+
+defs.line = function()
+  return {
     kind = "line",
     fields = {
-      { name = "path", type = "string", required = true, path = true },
-      { name = "text", type = "string", required = true },
+      { "path", "string", true, nil, nil, true },
+      { "text", "string", true },
     },
     positional = { "path", "text" },
   }
-  M.register {
+end
+
+defs.symlink = function()
+  return {
     kind = "symlink",
     fields = {
-      { name = "target", type = "string", required = true, nonempty = true },
-      { name = "linkpath", type = "string", required = true, path = true },
+      { "target", "string", true, nil, nil, nil, true },
+      { "linkpath", "string", true, nil, nil, true },
     },
     positional = { "target", "linkpath" },
   }
-  m, o, g = owner_fields("copy")
-  M.register {
+end
+
+defs.copy = function()
+  local m, o, g = owner_fields("copy")
+  return {
     kind = "copy",
     fields = {
-      { name = "source", type = "string", required = true, source = true, nonempty = true },
-      { name = "target", type = "string", required = true, path = true },
+      { "source", "string", true, nil, true, nil, true },
+      { "target", "string", true, nil, nil, true },
       m, o, g,
     },
     positional = { "source", "target" },
     options = { "mode", "owner", "group" },
   }
-  M.register {
+end
+
+defs.untar = function()
+  return {
     kind = "untar",
     fields = {
-      { name = "source", type = "string", required = true, source = true, nonempty = true },
-      { name = "target", type = "string", required = true, path = true },
-      { name = "strip", type = "uint", default = 0, message = "untar option strip must be integer" },
+      { "source", "string", true, nil, true, nil, true },
+      { "target", "string", true, nil, nil, true },
+      { "strip", "uint", nil, 0, nil, nil, nil, "untar option strip must be integer" },
     },
     positional = { "source", "target" },
     options = { "strip" },
   }
-  m, o, g = owner_fields("file")
-  M.register {
+end
+
+defs.file = function()
+  local m, o, g = owner_fields("file")
+  return {
     kind = "file",
     fields = {
-      { name = "path", type = "string", required = true, path = true },
-      { name = "content", type = "string", required = true },
+      { "path", "string", true, nil, nil, true },
+      { "content", "string", true },
       m, o, g,
     },
     positional = { "path", "content" },
     options = { "mode", "owner", "group" },
   }
-  M.register {
+end
+
+defs.patch = function()
+  return {
     kind = "patch",
     fields = {
-      { name = "path", type = "string", required = true, path = true },
-      { name = "content", type = "string", required = true },
-      { name = "strip", type = "uint", default = 0, message = "patch option strip must be integer" },
+      { "path", "string", true, nil, nil, true },
+      { "content", "string", true },
+      { "strip", "uint", nil, 0, nil, nil, nil, "patch option strip must be integer" },
     },
     positional = { "path", "content" },
     options = { "strip" },
   }
-  m, o, g = owner_fields("template")
-  M.register {
+end
+
+defs.template = function()
+  local m, o, g = owner_fields("template")
+  return {
     kind = "template",
     fields = {
-      { name = "source", type = "string", required = true, source = true, nonempty = true },
-      { name = "target", type = "string", required = true, path = true },
+      { "source", "string", true, nil, true, nil, true },
+      { "target", "string", true, nil, nil, true },
       m, o, g,
-      { name = "tokens", type = "tokens" },
+      { "tokens", "tokens" },
     },
     positional = { "source", "target" },
     options = { "mode", "owner", "group", "tokens" },
     deprecated = { token_env = deprecated_token_env, env_tokens = deprecated_token_env },
   }
-  M.register {
+end
+
+defs.script = function()
+  return {
     kind = "script",
     fields = {
-      { name = "path", type = "string", required = true, source = true, nonempty = true },
-      { name = "args", type = "strings" },
-      { name = "env", type = "env" },
-      { name = "cwd", type = "string", path = true },
-      { name = "timeout", type = "uint", default = 0 },
-      { name = "ignore_exit", type = "bool", default = false },
+      { "path", "string", true, nil, true, nil, true },
+      { "args", "strings" },
+      { "env", "env" },
+      { "cwd", "string", nil, nil, nil, true },
+      { "timeout", "uint", nil, 0 },
+      { "ignore_exit", "bool", nil, false },
     },
     positional = { "path" },
     options = { "args", "env", "cwd", "timeout", "ignore_exit" },
   }
-  -- check is kept referenced for custom kinds that want its checkers.
-  M.check = check
 end
+
+return {
+  defs = defs,
+  names = { "pkg", "exec", "dir", "line", "symlink", "copy", "untar", "file", "patch",
+    "template", "script" },
+}

@@ -14,7 +14,7 @@ local function target_error(t)
     return "mount target is not allowed: " .. t
   end
   if not check.clean(t) then return "mount target is not a clean path: " .. t end
-  if t:find("[%c]") then return "mount target contains control characters: " .. t end
+  if check.has_control(t) then return "mount target contains control characters: " .. t end
   return nil
 end
 
@@ -22,8 +22,7 @@ end
 -- nil and the error message. The mode defaults to rw.
 function M.parse(s)
   if s == "" then return nil, "empty mount specification" end
-  local parts = {}
-  for p in (s .. ":"):gmatch("([^:]*):") do parts[#parts + 1] = p end
+  local parts = check.split(s, ":")
   if #parts > 3 then
     return nil, "invalid mount specification '" .. s .. "' (too many ':')"
   end

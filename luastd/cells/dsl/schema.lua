@@ -75,20 +75,21 @@ local function keyorder(a, b)
 end
 
 -- unknown returns the error message for the first (in sorted order) key of t
--- that is not in known, or nil when every key is known.
+-- that is not in known, or nil when every key is known. It allocates
+-- nothing on the common path (every key known).
 function M.unknown(t, known, path)
   local set = M.set(known)
-  local bad = {}
+  local first
   for k in pairs(t) do
-    if type(k) ~= "string" or not set[k] then bad[#bad + 1] = k end
+    if (type(k) ~= "string" or not set[k]) and (first == nil or keyorder(k, first)) then
+      first = k
+    end
   end
-  if #bad == 0 then return nil end
-  table.sort(bad, keyorder)
-  local k = bad[1]
-  if type(k) ~= "string" then
-    return "key '" .. path .. describe(k) .. "' is unknown (expected named keys)"
+  if first == nil then return nil end
+  if type(first) ~= "string" then
+    return "key '" .. (path or "") .. describe(first) .. "' is unknown (expected named keys)"
   end
-  return M.unknown_message(k, path or "", known)
+  return M.unknown_message(first, path or "", known)
 end
 
 local sets = setmetatable({}, { __mode = "k" })

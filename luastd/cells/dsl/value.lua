@@ -1,6 +1,7 @@
 -- cells.dsl.value: typed field checkers of action arguments. Each checker
--- takes (value, field) and returns the normalised copy, or nil and the
--- error message. The copies are what the document keeps, so a table the
+-- takes (value, field record) and returns the normalised copy, or nil and
+-- the error message. A field record is
+-- { name, type, required, default, source, path, nonempty, message }. The copies are what the document keeps, so a table the
 -- operator changes after the call cannot change the declared state.
 local check = require("cells.dsl.check")
 
@@ -9,21 +10,21 @@ local M = {}
 local function templated(s) return s:find("{{", 1, true) ~= nil end
 
 local function type_error(f, what)
-  return nil, f.message or ("key '" .. f.name .. "' must be " .. what)
+  return nil, f[8] or ("key '" .. f[1] .. "' must be " .. what)
 end
 
 function M.string(v, f)
   if type(v) ~= "string" then return type_error(f, "string") end
-  if f.path and not templated(v) and v:sub(1, 1) ~= "/" then
+  if f[6] and not templated(v) and v:sub(1, 1) ~= "/" then
     return nil, "target path must be absolute in apply action: " .. v
   end
-  if f.nonempty and v == "" then return nil, "key '" .. f.name .. "' must not be empty" end
+  if f[7] and v == "" then return nil, "key '" .. f[1] .. "' must not be empty" end
   return v
 end
 
 function M.mode(v, f)
   if type(v) ~= "string" then return type_error(f, "string") end
-  if not templated(v) and not (v:match("^[0-7]+$") and #v <= 4) then
+  if not templated(v) and not (check.octal(v) and #v <= 4) then
     return nil, "invalid mode: " .. v
   end
   return v
@@ -32,8 +33,7 @@ end
 local function ident(kind)
   return function(v, f)
     if type(v) ~= "string" then return type_error(f, "string") end
-    if not templated(v) and v ~= "@run_uid" and v ~= "@run_gid"
-        and not v:match("^[A-Za-z0-9_.-]+$") then
+    if not templated(v) and v ~= "@run_uid" and v ~= "@run_gid" and not check.name(v) then
       return nil, "invalid " .. kind .. ": " .. v
     end
     return v
@@ -56,12 +56,12 @@ end
 
 function M.strings(v, f)
   if type(v) ~= "table" or not check.is_array(v) then
-    return nil, "key '" .. f.name .. "' must be array of strings"
+    return nil, "key '" .. f[1] .. "' must be array of strings"
   end
   local out = {}
   for i = 1, #v do
     if type(v[i]) ~= "string" then
-      return nil, "key '" .. f.name .. "': array item " .. i .. " must be string"
+      return nil, "key '" .. f[1] .. "': array item " .. i .. " must be string"
     end
     out[i] = v[i]
   end
@@ -172,6 +172,6 @@ local function any(v, name, depth)
   return out
 end
 
-function M.any(v, f) return any(v, f.name, 1) end
+function M.any(v, f) return any(v, f[1], 1) end
 
 return M
