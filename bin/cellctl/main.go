@@ -7,9 +7,11 @@ import (
 
 	"cells/bin/cellctl/cellctl"
 	"cells/kernel"
+	"cells/runtime/supervise"
 )
 
 func main() {
 	kernel.MaybeInit()
+	supervise.MaybeMonitor()
 	os.Exit(cellctl.Main(os.Args, os.Stdin, os.Stdout, os.Stderr))
 }

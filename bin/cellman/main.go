@@ -6,9 +6,11 @@ import (
 
 	"cells/bin/cellman/cellman"
 	"cells/kernel"
+	"cells/runtime/supervise"
 )
 
 func main() {
 	kernel.MaybeInit()
+	supervise.MaybeMonitor()
 	os.Exit(cellman.Main(os.Args, os.Stdin, os.Stdout, os.Stderr))
 }

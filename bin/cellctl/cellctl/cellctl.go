@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"cells/kernel"
 	"cells/runtime/paths"
 	"cells/runtime/supervise"
 )
+
+func init() { supervise.Usage = strings.TrimSuffix(usageText, "\n") }
 
 // usageText is upstream's synopsis (cellctl.8) plus the JSON switch.
 const usageText = `usage: cellctl create [-l low|medium|high] [-r port[,port...]] [-N nofile|unlimited] [-A as|unlimited] [-C core|unlimited] -n name <root>

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"cells/kernel"
+	"cells/runtime/supervise"
 )
 
 // Family is one metric family of `cellctl stats -P`.
@@ -34,6 +35,18 @@ var Families = []Family{
 		func(c kernel.Cell) (uint64, bool) { return c.Memory, true }},
 	{"cell_age_seconds", "Seconds since the cell was created.", "gauge",
 		func(c kernel.Cell) (uint64, bool) { return c.Age, true }},
+	// Counters kept by the cell's supervise monitor (cells without one
+	// have no sample).
+	{"cell_restarts_total", "Restarts of the cell's supervised command.", "counter",
+		func(c kernel.Cell) (uint64, bool) {
+			r, _, ok := supervise.ReadCounters(c.Name)
+			return r, ok
+		}},
+	{"cell_log_lines_dropped_total", "Output lines of the supervised command not sent to syslog (rate limit or no syslog).", "counter",
+		func(c kernel.Cell) (uint64, bool) {
+			_, d, ok := supervise.ReadCounters(c.Name)
+			return d, ok
+		}},
 }
 
 // WritePrometheus writes cells in the Prometheus text exposition format
