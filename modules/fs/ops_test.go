@@ -78,19 +78,25 @@ func TestWritesNeverLeaveRoot(t *testing.T) {
 		os.Symlink("../../host/etc", filepath.Join(root, "etc/rel"))
 		hostFile := filepath.Join(host, "etc/newfile")
 		ops := map[string]func() error{
-			"write via abs link":   func() error { _, err := r.WriteFile("/hostetc/passwd", []byte("pwned"), 0o644); return err },
-			"write via rel link":   func() error { _, err := r.WriteFile("/etc/rel/passwd", []byte("pwned"), 0o644); return err },
-			"write via ..":         func() error { _, err := r.WriteFile("/../host/etc/passwd", []byte("pwned"), 0o644); return err },
-			"write final link":     func() error { _, err := r.WriteFile("/pw", []byte("pwned"), 0o644); return err },
-			"line via link":        func() error { _, err := r.AppendLine("/hostetc/passwd", "pwned"); return err },
-			"line final link":      func() error { _, err := r.AppendLine("/pw", "pwned"); return err },
-			"symlink via link":     func() error { _, err := r.Symlink("/x", "/hostetc/newfile"); return err },
-			"copy via link":        func() error { _, err := r.CopyFromHost(filepath.Join(root, "etc/passwd"), "/etc/rel/newfile"); return err },
-			"mkdir via link":       func() error { f, err := r.MkdirAll("/hostetc/newfile", 0o755); f.Close(); return err },
-			"chmod final link":     func() error { return r.Chmod("/pw", 0o777) },
-			"chown final link":     func() error { return r.Chown("/pw", os.Getuid(), os.Getgid()) },
-			"remove via link":      func() error { _, err := r.Remove("/hostetc/passwd"); return err },
-			"write via dotdot rel": func() error { _, err := r.WriteFile("/etc/rel/../../../host/etc/passwd", []byte("pwned"), 0o644); return err },
+			"write via abs link": func() error { _, err := r.WriteFile("/hostetc/passwd", []byte("pwned"), 0o644); return err },
+			"write via rel link": func() error { _, err := r.WriteFile("/etc/rel/passwd", []byte("pwned"), 0o644); return err },
+			"write via ..":       func() error { _, err := r.WriteFile("/../host/etc/passwd", []byte("pwned"), 0o644); return err },
+			"write final link":   func() error { _, err := r.WriteFile("/pw", []byte("pwned"), 0o644); return err },
+			"line via link":      func() error { _, err := r.AppendLine("/hostetc/passwd", "pwned"); return err },
+			"line final link":    func() error { _, err := r.AppendLine("/pw", "pwned"); return err },
+			"symlink via link":   func() error { _, err := r.Symlink("/x", "/hostetc/newfile"); return err },
+			"copy via link": func() error {
+				_, err := r.CopyFromHost(filepath.Join(root, "etc/passwd"), "/etc/rel/newfile")
+				return err
+			},
+			"mkdir via link":   func() error { f, err := r.MkdirAll("/hostetc/newfile", 0o755); f.Close(); return err },
+			"chmod final link": func() error { return r.Chmod("/pw", 0o777) },
+			"chown final link": func() error { return r.Chown("/pw", os.Getuid(), os.Getgid()) },
+			"remove via link":  func() error { _, err := r.Remove("/hostetc/passwd"); return err },
+			"write via dotdot rel": func() error {
+				_, err := r.WriteFile("/etc/rel/../../../host/etc/passwd", []byte("pwned"), 0o644)
+				return err
+			},
 		}
 		before, _ := os.Stat(hostPw)
 		for name, op := range ops {
