@@ -115,12 +115,16 @@ func NewVM(opts VMOptions) *VM {
 		opts.MemoryLimit = DefaultMemoryLimit
 	}
 	L := lua.NewState(lua.Options{
-		SkipOpenLibs:        true,
-		CallStackSize:       opts.CallStackSize,
-		RegistrySize:        256,
-		RegistryMaxSize:     1 << 20,
-		RegistryGrowStep:    256,
-		MinimizeStackMemory: true,
+		SkipOpenLibs:     true,
+		CallStackSize:    opts.CallStackSize,
+		RegistrySize:     256,
+		RegistryMaxSize:  1 << 18,
+		RegistryGrowStep: 2048,
+		// Not MinimizeStackMemory: its growing call stack never reports
+		// itself full, so deep recursion panics with a bare "lua
+		// callstack overflow" instead of raising "<chunk>:<line>: stack
+		// overflow".
+		MinimizeStackMemory: false,
 	})
 	// package is deliberately not opened: require is our own Go function
 	// (lua_require.go), so nothing reachable from Lua names a search path,
@@ -194,7 +198,13 @@ func Compile(name string, src []byte) (*lua.FunctionProto, error) {
 			if pe.Token != "" {
 				tok = fmt.Sprintf(" near '%s'", pe.Token)
 			}
-			return nil, fmt.Errorf("%s:%d: %s%s", name, pe.Pos.Line, pe.Message, tok)
+			line := pe.Pos.Line
+			if line == parse.EOF {
+				// The parser ran out of input; its token is the last
+				// one read, so name the end of the file instead.
+				line, tok = lastLine(src), " near EOF"
+			}
+			return nil, fmt.Errorf("%s:%d: %s%s", name, line, pe.Message, tok)
 		}
 		if errors.As(err, &perr) {
 			return nil, errors.New(luaErrorText(perr))
@@ -202,6 +212,15 @@ func Compile(name string, src []byte) (*lua.FunctionProto, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return lua.Compile(chunk, name)
+}
+
+// lastLine is the number of the last line of src (1 for an empty one).
+func lastLine(src []byte) int {
+	n := bytes.Count(src, []byte("\n")) + 1
+	if n > 1 && src[len(src)-1] == '\n' {
+		n--
+	}
+	return n
 }
 
 // Load compiles src under the chunk name and returns it as a function of

@@ -5,7 +5,8 @@ import (
 	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/pm"
+
+	"cells/runtime/internal/luapm"
 )
 
 // installLimits replaces the builtins that can build a huge string in one Go
@@ -27,6 +28,8 @@ func (vm *VM) installLimits() {
 	tab.RawSetString("concat", L.NewFunction(func(L *lua.LState) int {
 		return luaTableConcat(L, max, origConcat)
 	}))
+	installPatterns(L, str)
+	vm.installCoroutineGuard()
 	str.RawSetString("__index", lua.LNil)
 
 	// Method calls on strings ("x"):rep(3) go through a private copy of the
@@ -38,6 +41,51 @@ func (vm *VM) installLimits() {
 	mt.RawSetString("__index", methods)
 	mt.RawSetString("__metatable", lua.LFalse)
 	L.SetMetatable(lua.LString(""), mt)
+}
+
+// maxCoroutineDepth caps coroutines resumed inside each other. Every level
+// nests the Go stack (a resume runs the coroutine's VM loop inside the
+// caller's) and each coroutine has a call stack of its own, so without a
+// cap f = function() coroutine.wrap(f)() end grows the Go stack until the
+// runtime aborts the whole process. C Lua stops at 200 C levels as well.
+const maxCoroutineDepth = 200
+
+// installCoroutineGuard wraps coroutine.resume and the functions
+// coroutine.wrap returns with a nesting counter.
+func (vm *VM) installCoroutineGuard() {
+	L := vm.L
+	co, ok := L.G.Global.RawGetString(lua.CoroutineLibName).(*lua.LTable)
+	if !ok {
+		return
+	}
+	depth := 0
+	enter := func(L *lua.LState) {
+		if depth >= maxCoroutineDepth {
+			L.RaiseError("stack overflow (more than %d nested coroutines)", maxCoroutineDepth)
+		}
+		depth++
+	}
+	resume := co.RawGetString("resume").(*lua.LFunction).GFunction
+	co.RawSetString("resume", L.NewFunction(func(L *lua.LState) int {
+		enter(L)
+		defer func() { depth-- }()
+		return resume(L)
+	}))
+	wrap := co.RawGetString("wrap").(*lua.LFunction).GFunction
+	co.RawSetString("wrap", L.NewFunction(func(L *lua.LState) int {
+		wrap(L)
+		inner := L.Get(-1).(*lua.LFunction)
+		L.Pop(1)
+		L.Push(L.NewFunction(func(L *lua.LState) int {
+			enter(L)
+			defer func() { depth-- }()
+			nargs := L.GetTop()
+			L.Insert(inner, 1)
+			L.Call(nargs, lua.MultRet)
+			return L.GetTop()
+		}))
+		return 1
+	}))
 }
 
 func luaTooLarge(L *lua.LState, fn string, max int) {
@@ -60,9 +108,14 @@ func luaStrRep(L *lua.LState, max int) int {
 }
 
 // luaStrFormat is string.format refusing widths or precisions of more than
-// two digits (as C Lua does), '*' widths, and results over max bytes.
+// two digits (as C Lua does), '*' widths and Go's explicit argument indexes,
+// and results over max bytes. The result size is bounded from the format
+// and the arguments before anything is built: Go's fmt does the work, and
+// %q can quadruple a string.
 func luaStrFormat(L *lua.LState, max int, orig lua.LGFunction) int {
 	f := L.CheckString(1)
+	bound := len(f)
+	arg := 2
 	for i := 0; i < len(f); i++ {
 		if f[i] != '%' {
 			continue
@@ -89,17 +142,43 @@ func luaStrFormat(L *lua.LState, max int, orig lua.LGFunction) int {
 			if n > 2 {
 				L.RaiseError("invalid format (width or precision too long)")
 			}
+			bound += 99 // two digits at most
 		}
-		if i < len(f) && (f[i] == '*' || f[i] == '[') {
+		if i >= len(f) {
+			break
+		}
+		if f[i] == '*' || f[i] == '[' {
 			L.RaiseError("invalid format '%%%c' in string.format", f[i])
 		}
+		bound += luaFormatBound(f[i], L.Get(arg))
+		arg++
+		if bound > max {
+			luaTooLarge(L, "string.format", max)
+		}
 	}
-	// Each conversion now adds at most a few hundred bytes to its argument.
 	n := orig(L)
 	if s, ok := L.Get(-1).(lua.LString); ok && len(s) > max {
 		luaTooLarge(L, "string.format", max)
 	}
 	return n
+}
+
+// luaFormatBound is an upper bound of the bytes one conversion of v with
+// verb writes, besides its width and precision.
+func luaFormatBound(verb byte, v lua.LValue) int {
+	switch x := v.(type) {
+	case lua.LString:
+		switch verb {
+		case 'q':
+			return 4*len(x) + 2 // every byte may become \xNN
+		case 'x', 'X':
+			return 3 * len(x) // "% x" spaces the hex pairs
+		}
+		return len(x) + 64 // or a %!verb(...) wrapper
+	case lua.LNumber:
+		return 400 // %f of 1e308 has 309 digits
+	}
+	return 128 // "table: 0x..." and the like
 }
 
 // luaTableConcat is table.concat refusing results over max bytes; the size
@@ -158,8 +237,7 @@ func luaStrGsub(L *lua.LState, max int) int {
 	if n, ok := repl.(lua.LNumber); ok {
 		repl = lua.LString(n.String())
 	}
-	subject := luaReadOnlyBytes(src)
-	anchored := strings.HasPrefix(pat, "^")
+	p := luaCompilePattern(L, pat)
 
 	var b strings.Builder
 	count, last, offset := 0, 0, 0
@@ -169,10 +247,7 @@ func luaStrGsub(L *lua.LState, max int) int {
 		if limit >= 0 && limit-count < want {
 			want = limit - count
 		}
-		mds, err := pm.Find(pat, subject, offset, want)
-		if err != nil {
-			L.RaiseError("%s", err.Error())
-		}
+		mds := luaPatternFind(L, p, src, offset, want)
 		for _, md := range mds {
 			start, end := md.Capture(0), md.Capture(1)
 			b.WriteString(src[last:start])
@@ -189,7 +264,7 @@ func luaStrGsub(L *lua.LState, max int) int {
 				offset = end
 			}
 		}
-		if len(mds) < want || anchored || offset > len(src) {
+		if len(mds) < want || p.Anchored() || offset > len(src) {
 			break
 		}
 	}
@@ -209,7 +284,7 @@ func luaStrGsub(L *lua.LState, max int) int {
 
 // luaGsubCapture returns capture i (1-based; 0 is the whole match) as a Lua
 // value: a string, or a number for a position capture.
-func luaGsubCapture(L *lua.LState, src string, md *pm.MatchData, i int) lua.LValue {
+func luaGsubCapture(L *lua.LState, src string, md *luapm.MatchData, i int) lua.LValue {
 	ncap := md.CaptureLength()/2 - 1
 	if i == 0 || (i == 1 && ncap == 0) {
 		return lua.LString(src[md.Capture(0):md.Capture(1)])
@@ -226,7 +301,7 @@ func luaGsubCapture(L *lua.LState, src string, md *pm.MatchData, i int) lua.LVal
 
 // luaGsubAppend writes the replacement of one match; false keeps the match
 // (a table or function gave nil or false).
-func luaGsubAppend(L *lua.LState, b *strings.Builder, src string, md *pm.MatchData, repl lua.LValue) bool {
+func luaGsubAppend(L *lua.LState, b *strings.Builder, src string, md *luapm.MatchData, repl lua.LValue) bool {
 	var v lua.LValue
 	switch r := repl.(type) {
 	case lua.LString:
