@@ -73,6 +73,12 @@ func Apply(opts ApplyOptions) (int, error) {
 	if err != nil {
 		return 1, err
 	}
+	return applyState(opts, st)
+}
+
+// applyState is Apply after loading: validation, lock, hashes, observation
+// and the Lua engine.
+func applyState(opts ApplyOptions, st *spec.State) (int, error) {
 	order, err := st.DependencyOrder()
 	if err != nil {
 		return 1, err

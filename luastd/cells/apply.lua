@@ -47,14 +47,20 @@ function M.main(input)
   host.info, host.verbosity = info, verbosity
   local tables = not options.silent and verbosity == 0
   if tables then host.out(report.head(plan, options.columns)) end
-  for _, l in ipairs(report.volume_lines(plan)) do info(l) end
-  for _, l in ipairs(report.cell_lines(plan)) do info(l) end
+  local logs = verbosity >= 1
+  if logs then
+    for _, l in ipairs(report.volume_lines(plan)) do info(l) end
+    for _, l in ipairs(report.cell_lines(plan)) do info(l) end
+  end
   local function before(i)
+    if not logs then return end
     for _, l in ipairs(report.target_lines(plan, i)) do info(l) end
   end
   local ok, e = true, nil
   if plan.dry_run then
-    for i = 1, #plan.cells do before(i) end
+    if logs then
+      for i = 1, #plan.cells do before(i) end
+    end
   else
     ok, e = pcall(engine.run, plan, input.desired, host, options, before)
   end

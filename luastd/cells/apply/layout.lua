@@ -15,18 +15,25 @@
 -- table may stay wider than the terminal when nothing is left to cut.
 local M = {}
 
-local function cell_text(v)
-  if v == nil or v == "" then return "-" end
-  return tostring(v)
+-- normalize turns every value of rows into its text in place ("-" when
+-- empty); the rows belong to the caller's report being built.
+local function normalize(rows, ncol)
+  for _, r in ipairs(rows) do
+    for i = 1, ncol do
+      local v = r[i]
+      if v == nil or v == "" then r[i] = "-" elseif type(v) ~= "string" then r[i] = tostring(v) end
+    end
+  end
 end
 
--- widths returns the column widths for rows within max_width (nil: no limit).
+-- widths returns the column widths for normalized rows within max_width
+-- (nil: no limit).
 function M.widths(cols, rows, max_width)
   local w = {}
   for i, c in ipairs(cols) do
     local n = math.max(c.min or 1, #c.title)
     for _, r in ipairs(rows) do
-      local l = #cell_text(r[i])
+      local l = #r[i]
       if l > n then n = l end
     end
     w[i] = n
@@ -48,32 +55,44 @@ function M.widths(cols, rows, max_width)
   return w
 end
 
-local function fit(s, width)
-  if #s <= width then return s .. string.rep(" ", width - #s) end
-  if width < 4 then return s:sub(1, width) end
-  return s:sub(1, width - 3) .. "..."
+local pads = {}
+local function pad(n)
+  local p = pads[n]
+  if p == nil then p = string.rep(" ", n); pads[n] = p end
+  return p
 end
 
--- render returns the table as text (every line ends in "\n").
+-- render returns the table as text (every line ends in "\n"). It turns
+-- the values of rows into text in place.
 function M.render(cols, rows, max_width)
+  local ncol = #cols
+  normalize(rows, ncol)
   local w = M.widths(cols, rows, max_width)
   local border = { "+" }
-  for i = 1, #w do border[#border + 1] = string.rep("-", w[i] + 2) .. "+" end
+  for i = 1, ncol do border[#border + 1] = string.rep("-", w[i] + 2) .. "+" end
   border = table.concat(border) .. "\n"
+  local out, n = {}, 0
   local function line(values)
-    local out = { "|" }
-    for i = 1, #w do out[#out + 1] = " " .. fit(values[i], w[i]) .. " |" end
-    return table.concat(out) .. "\n"
+    n = n + 1; out[n] = "| "
+    for i = 1, ncol do
+      local s, width = values[i], w[i]
+      local l = #s
+      if l > width then
+        s = width < 4 and s:sub(1, width) or s:sub(1, width - 3) .. "..."
+      elseif l < width then
+        s = s .. pad(width - l)
+      end
+      n = n + 1; out[n] = s
+      n = n + 1; out[n] = i < ncol and " | " or " |\n"
+    end
   end
   local titles = {}
   for i, c in ipairs(cols) do titles[i] = c.title end
-  local out = { border, line(titles), border }
-  for _, r in ipairs(rows) do
-    local vals = {}
-    for i = 1, #cols do vals[i] = cell_text(r[i]) end
-    out[#out + 1] = line(vals)
-  end
-  out[#out + 1] = border
+  n = n + 1; out[n] = border
+  line(titles)
+  n = n + 1; out[n] = border
+  for _, r in ipairs(rows) do line(r) end
+  n = n + 1; out[n] = border
   return table.concat(out)
 end
 

@@ -11,7 +11,16 @@ M.yn = yn
 
 local function mode_name(plan) return plan.dry_run and "DRY-RUN" or "APPLY" end
 
-local function num(i, n) return tostring(i) .. "/" .. tostring(n) end
+-- num is "i/n"; the strings of one n are cached (a report asks for the
+-- same ones thousands of times).
+local nums = {}
+local function num(i, n)
+  local t = nums[n]
+  if t == nil then t = {}; nums[n] = t end
+  local s = t[i]
+  if s == nil then s = i .. "/" .. n; t[i] = s end
+  return s
+end
 
 -- head returns the header, [VOLUME] and [CELL] sections.
 function M.head(plan, columns)
