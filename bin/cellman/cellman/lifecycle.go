@@ -7,30 +7,10 @@ import (
 
 	"cells/bin/cellctl/cellctl"
 	"cells/runtime"
-	"cells/runtime/supervise"
 )
 
 // `cell start|stop|restart <name>|--all` and `cell shell` (reference §2.4)
 // over the runtime's lifecycle.
-
-func init() {
-	// The supervise monitor daemonizes by re-executing the running binary
-	// as "<argv0> supervise cell=<name> cid=<id>" with the stage in
-	// CELLS_SUPERVISE_MONITOR; cellman starts services in-process, so it
-	// must take that stage too. Without the variable the word stays an
-	// unsupported command.
-	topLevel["supervise"] = cmdSuperviseStage
-}
-
-func cmdSuperviseStage(c *cli, args []string) error {
-	if os.Getenv("CELLS_SUPERVISE_MONITOR") == "" {
-		return errors.New("unsupported command: supervise")
-	}
-	if rc := supervise.Command(args, c.stdout, c.stderr); rc != 0 {
-		return &exitError{code: rc}
-	}
-	return nil
-}
 
 // lifecycleOptions are the runtime options of a lifecycle command: the
 // prefix and log lines on stderr.
