@@ -89,6 +89,18 @@ type VM struct {
 	opts   VMOptions
 	loaded *lua.LTable // the registry's _LOADED: require's cache
 	pre    *lua.LTable // per-VM preloads (RegisterLib groups)
+	// cancel stops the running top-level call with a cause (nil when no
+	// call runs); see stop.
+	cancel context.CancelCauseFunc
+}
+
+// stop ends the running call: the VM notices at its next instruction and
+// the call returns cause. Go functions use it for ends that a Lua pcall
+// must not catch, such as exit() in `cellman run`.
+func (vm *VM) stop(cause error) {
+	if vm.cancel != nil {
+		vm.cancel(cause)
+	}
 }
 
 // NewVM returns a fresh sandboxed state: base, table, string, math and
@@ -297,6 +309,8 @@ func (vm *VM) call(fn *lua.LFunction, nargs, nret int) ([]lua.LValue, error) {
 	if vm.opts.MemoryLimit > 0 {
 		defer startMemoryWatchdog(ctx, cancel, uint64(vm.opts.MemoryLimit))()
 	}
+	vm.cancel = cancel
+	defer func() { vm.cancel = nil }()
 	L.SetContext(ctx)
 	defer L.RemoveContext()
 	vals, err := luaResults(L, base, L.PCall(nargs, nret, nil))
@@ -304,10 +318,13 @@ func (vm *VM) call(fn *lua.LFunction, nargs, nret int) ([]lua.LValue, error) {
 		return vals, nil
 	}
 	switch cause := context.Cause(ctx); {
+	case cause == nil:
 	case errors.Is(cause, ErrTimeLimit):
 		return nil, &limitError{where: luaWhere(err), msg: fmt.Sprintf("time limit of %s exceeded", vm.opts.Timeout), kind: ErrTimeLimit}
 	case errors.Is(cause, ErrMemoryLimit):
 		return nil, &limitError{where: luaWhere(err), msg: fmt.Sprintf("memory limit of %d MiB exceeded", vm.opts.MemoryLimit>>20), kind: ErrMemoryLimit}
+	default: // stopped by a Go function (vm.stop)
+		return nil, cause
 	}
 	return nil, err
 }
