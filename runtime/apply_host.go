@@ -26,7 +26,7 @@ func init() {
 		if err != nil {
 			L.RaiseError("cells.lifecycle: %v", err)
 		}
-		h := &applyHost{p: p, st: st, lc: defaultLifecycle{p: p, st: st}}
+		h := &applyHost{p: p, st: st, lc: NewLifecycle(p, st, nil)}
 		L.Push(h.lifecycleTable(L))
 		return 1
 	}})
@@ -44,7 +44,14 @@ type applyHost struct {
 func newApplyHost(opts ApplyOptions, st *spec.State) *applyHost {
 	lc := opts.Lifecycle
 	if lc == nil {
-		lc = defaultLifecycle{p: opts.Paths, st: st}
+		// Lifecycle warnings (rollbacks, destroy retries, a run_as not
+		// resolvable yet) go to stderr unless --silent.
+		logf := func(format string, args ...any) {
+			if !opts.Silent {
+				fmt.Fprintf(opts.Stderr, "cellman: warn: %s\n", fmt.Sprintf(format, args...))
+			}
+		}
+		lc = NewLifecycle(opts.Paths, st, logf)
 	}
 	return &applyHost{p: opts.Paths, st: st, lc: lc, stdout: opts.Stdout, stderr: opts.Stderr}
 }

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -23,32 +22,6 @@ type CellLifecycle interface {
 	Stop(name string) error
 	Restart(name string) error
 	Healthcheck(name string) error
-}
-
-// ErrLifecycleNotImplemented is returned until the lifecycle functions of
-// runtime/lifecycle*.go are bound here.
-var ErrLifecycleNotImplemented = errors.New("not implemented yet")
-
-// defaultLifecycle binds the runtime's lifecycle functions.
-type defaultLifecycle struct {
-	p  paths.Paths
-	st *spec.State
-}
-
-func (l defaultLifecycle) Start(name string, healthcheck bool) error {
-	return fmt.Errorf("cell start %s: %w", name, ErrLifecycleNotImplemented)
-}
-
-func (l defaultLifecycle) Stop(name string) error {
-	return fmt.Errorf("cell stop %s: %w", name, ErrLifecycleNotImplemented)
-}
-
-func (l defaultLifecycle) Restart(name string) error {
-	return fmt.Errorf("cell restart %s: %w", name, ErrLifecycleNotImplemented)
-}
-
-func (l defaultLifecycle) Healthcheck(name string) error {
-	return fmt.Errorf("cell healthcheck %s: %w", name, ErrLifecycleNotImplemented)
 }
 
 // kernelCellID returns the id of the active cell name (one kernel List).
@@ -93,8 +66,30 @@ func ownIdentity() RunIdentity {
 }
 
 // applyIdentity resolves the run_as identity of cell c for its actions
-// (reference 3.3): until the run_as resolver is bound here, and for
-// cells without run_as, cellman's own identity.
+// (reference 3.3): no run_as, or a cell:user[:group] the cell cannot
+// resolve yet (its actions may be what creates the user), is cellman's own
+// identity; host and uid forms must resolve.
 func applyIdentity(p paths.Paths, c *spec.Cell) (RunIdentity, error) {
-	return ownIdentity(), nil
+	if c.Supervise.RunAs == "" {
+		return ownIdentity(), nil
+	}
+	cred, err := RunAsIdentity(p, c)
+	if err != nil {
+		if IsCellRunAs(c.Supervise.RunAs) {
+			return ownIdentity(), nil
+		}
+		return RunIdentity{}, err
+	}
+	if cred == nil {
+		return ownIdentity(), nil
+	}
+	id := RunIdentity{UID: cred.UID, GID: cred.GID, Groups: strconv.FormatUint(uint64(cred.GID), 10)}
+	if len(cred.Groups) > 0 {
+		parts := make([]string, len(cred.Groups))
+		for i, g := range cred.Groups {
+			parts[i] = strconv.FormatUint(uint64(g), 10)
+		}
+		id.Groups = strings.Join(parts, ",")
+	}
+	return id, nil
 }

@@ -33,6 +33,12 @@ local function logger(host, verbosity)
   end
 end
 
+local function warner(host, silent)
+  return function(msg)
+    if not silent then host.err("cellman: warn: " .. msg .. "\n") end
+  end
+end
+
 function M.main(input)
   local options, host = input.options or {}, input.host
   local verbosity = options.verbosity or 0
@@ -44,7 +50,7 @@ function M.main(input)
     return rc
   end
   local info = logger(host, verbosity)
-  host.info, host.verbosity = info, verbosity
+  host.info, host.warn, host.verbosity = info, warner(host, options.silent), verbosity
   local tables = not options.silent and verbosity == 0
   if tables then host.out(report.head(plan, options.columns)) end
   local logs = verbosity >= 1
@@ -78,7 +84,7 @@ end
 function M.plan_run(input)
   local options, host = input.options or {}, input.host
   local name = options.name
-  host.info, host.verbosity = logger(host, 1), 1
+  host.info, host.warn, host.verbosity = logger(host, 1), warner(host, false), 1
   local lc = host.lifecycle
   local started = false
   local ok, e = pcall(function()

@@ -41,6 +41,7 @@ function M.context(name, desired, host, options)
     release = env.release,
     arch = env.arch,
     log = host.info,
+    warn = host.warn,
     forward = options.forward or (host.verbosity or 0) >= 2,
   }
 end
