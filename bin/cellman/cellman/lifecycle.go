@@ -32,18 +32,30 @@ func (c *cli) mayRunCells() error {
 	return errors.New("must be root")
 }
 
+// lifecycle runs one lifecycle operation under the apply lock, so a start
+// or stop never interleaves with an apply (or another start or stop); a
+// held lock names its holder.
+func (c *cli) lifecycle(op string, a lifecycleArgs, one func(string, runtime.LifecycleOptions) error, all func(runtime.LifecycleOptions) error) error {
+	if err := c.mayRunCells(); err != nil {
+		return err
+	}
+	lock, err := runtime.AcquireLock(c.paths, "cell "+op)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	if a.all {
+		return all(c.lifecycleOptions())
+	}
+	return one(a.name, c.lifecycleOptions())
+}
+
 func cmdCellStart(c *cli, args []string) error {
 	a, err := parseLifecycleArgs("start", args)
 	if err != nil {
 		return err
 	}
-	if err := c.mayRunCells(); err != nil {
-		return err
-	}
-	if a.all {
-		return runtime.StartAll(c.lifecycleOptions())
-	}
-	return runtime.StartCell(a.name, c.lifecycleOptions())
+	return c.lifecycle("start", a, runtime.StartCell, runtime.StartAll)
 }
 
 func cmdCellStop(c *cli, args []string) error {
@@ -51,13 +63,7 @@ func cmdCellStop(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := c.mayRunCells(); err != nil {
-		return err
-	}
-	if a.all {
-		return runtime.StopAll(c.lifecycleOptions())
-	}
-	return runtime.StopCell(a.name, c.lifecycleOptions())
+	return c.lifecycle("stop", a, runtime.StopCell, runtime.StopAll)
 }
 
 func cmdCellRestart(c *cli, args []string) error {
@@ -65,13 +71,7 @@ func cmdCellRestart(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := c.mayRunCells(); err != nil {
-		return err
-	}
-	if a.all {
-		return runtime.RestartAll(c.lifecycleOptions())
-	}
-	return runtime.RestartCell(a.name, c.lifecycleOptions())
+	return c.lifecycle("restart", a, runtime.RestartCell, runtime.RestartAll)
 }
 
 // cmdCellShell runs `cellctl exec <name> [command ...]` with cellman's
