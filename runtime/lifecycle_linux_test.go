@@ -68,7 +68,7 @@ func TestLifecycleLinuxHTTPD(t *testing.T) {
 	st := &spec.State{
 		Volumes: []*spec.Volume{{Name: "www", Mode: "0755"}},
 		Cells: []*spec.Cell{{
-			Name:   "web",
+			Name:   "lc-web",
 			Mounts: []spec.Mount{{Source: "www", Target: "/srv/www", Mode: "ro"}},
 			Supervise: spec.Supervise{
 				Cmd: fmt.Sprintf("exec busybox httpd -f -p 127.0.0.1:%d -h /srv/www", port),
@@ -84,7 +84,7 @@ func TestLifecycleLinuxHTTPD(t *testing.T) {
 	}
 	o := LifecycleOptions{Paths: p, State: st, Driver: d, Logf: t.Logf}
 	start := time.Now()
-	if err := StartCell("web", o); err != nil {
+	if err := StartCell("lc-web", o); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("start with healthcheck: %v", time.Since(start))
@@ -97,16 +97,16 @@ func TestLifecycleLinuxHTTPD(t *testing.T) {
 	if resp.StatusCode != 200 || string(body) != "hello from a cell\n" {
 		t.Fatalf("GET %s = %d %q", url, resp.StatusCode, body)
 	}
-	root := Layout(p, "web").Root
+	root := Layout(p, "lc-web").Root
 	if mounts, _ := CellMounts(root); len(mounts) < 2 {
 		t.Fatalf("mounts while running: %q", mounts)
 	}
 	// A second start is a no-op.
-	if err := StartCell("web", o); err != nil {
+	if err := StartCell("lc-web", o); err != nil {
 		t.Fatal(err)
 	}
 	start = time.Now()
-	if err := StopCell("web", o); err != nil {
+	if err := StopCell("lc-web", o); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("stop: %v", time.Since(start))
@@ -116,7 +116,7 @@ func TestLifecycleLinuxHTTPD(t *testing.T) {
 	if cells, _ := d.List(); len(cells) != 0 {
 		t.Fatalf("cells left after stop: %+v", cells)
 	}
-	if pids, _ := supervise.FindMonitors("web"); len(pids) != 0 {
+	if pids, _ := supervise.FindMonitors("lc-web"); len(pids) != 0 {
 		t.Fatalf("monitors left after stop: %v", pids)
 	}
 	if _, err := http.Get(url); err == nil {
@@ -131,14 +131,14 @@ func TestLifecycleLinuxRollback(t *testing.T) {
 	st := &spec.State{
 		Volumes: []*spec.Volume{{Name: "data"}},
 		Cells: []*spec.Cell{{
-			Name:      "bad",
+			Name:      "lc-bad",
 			Mounts:    []spec.Mount{{Source: "data", Target: "/srv/data", Mode: "rw"}},
 			Supervise: spec.Supervise{Cmd: "sleep 60", RunAs: "cell:no-such-user"},
 		}},
 	}
 	o := LifecycleOptions{Paths: p, State: st, Driver: d, Logf: t.Logf}
-	root := Layout(p, "bad").Root
-	err := StartCell("bad", o)
+	root := Layout(p, "lc-bad").Root
+	err := StartCell("lc-bad", o)
 	if err == nil || err.Error() != "unable to resolve cell user 'no-such-user' in "+root+"/etc/passwd" {
 		t.Fatalf("error = %v", err)
 	}

@@ -128,44 +128,44 @@ func TestLifecycleFakeStartStop(t *testing.T) {
 	o.State = &spec.State{
 		Volumes: []*spec.Volume{{Name: "data", Mode: "0700"}},
 		Cells: []*spec.Cell{
-			{Name: "web", DependsOn: []string{"db"}, Mounts: []spec.Mount{{Source: "data", Target: "/srv", Mode: "ro"}}},
-			{Name: "db"},
-			{Name: "idle"},
+			{Name: "lc-web", DependsOn: []string{"lc-db"}, Mounts: []spec.Mount{{Source: "data", Target: "/srv", Mode: "ro"}}},
+			{Name: "lc-db"},
+			{Name: "lc-idle"},
 		},
 	}
-	if err := StartCell("web", o); err != nil {
+	if err := StartCell("lc-web", o); err != nil {
 		t.Fatal(err)
 	}
-	if got := active(t, d); !reflect.DeepEqual(got, []string{"db", "web"}) {
+	if got := active(t, d); !reflect.DeepEqual(got, []string{"lc-db", "lc-web"}) {
 		t.Fatalf("active after start web = %q, want db then web", got)
 	}
 	if fi, err := os.Stat(o.Paths.Volume("data")); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("volume not made ready: %v %v", fi, err)
 	}
 	cells, _ := d.List()
-	if cells[1].Root != Layout(o.Paths, "web").Root {
+	if cells[1].Root != Layout(o.Paths, "lc-web").Root {
 		t.Fatalf("kernel root = %s", cells[1].Root)
 	}
 	// Already active cells are skipped; the rest of --all starts.
 	if err := StartAll(o); err != nil {
 		t.Fatal(err)
 	}
-	if got := active(t, d); !reflect.DeepEqual(got, []string{"db", "web", "idle"}) {
+	if got := active(t, d); !reflect.DeepEqual(got, []string{"lc-db", "lc-web", "lc-idle"}) {
 		t.Fatalf("active after start --all = %q", got)
 	}
-	if err := StopCell("db", o); err != nil {
+	if err := StopCell("lc-db", o); err != nil {
 		t.Fatal(err)
 	}
-	if got := active(t, d); !reflect.DeepEqual(got, []string{"web", "idle"}) {
+	if got := active(t, d); !reflect.DeepEqual(got, []string{"lc-web", "lc-idle"}) {
 		t.Fatalf("stop db stopped dependents too: %q", got)
 	}
-	if err := StopCell("db", o); err != nil { // not running: only leftovers
+	if err := StopCell("lc-db", o); err != nil { // not running: only leftovers
 		t.Fatalf("stop of a stopped cell: %v", err)
 	}
-	if err := RestartCell("web", o); err != nil {
+	if err := RestartCell("lc-web", o); err != nil {
 		t.Fatal(err)
 	}
-	if got := active(t, d); !reflect.DeepEqual(got, []string{"idle", "db", "web"}) {
+	if got := active(t, d); !reflect.DeepEqual(got, []string{"lc-idle", "lc-db", "lc-web"}) {
 		t.Fatalf("restart web = %q (restarts web with its dependency db)", got)
 	}
 	if err := StopCell("a/b", o); err == nil || err.Error() != "invalid cell name: a/b" {
@@ -175,22 +175,22 @@ func TestLifecycleFakeStartStop(t *testing.T) {
 
 func TestLifecycleFakeStopAllOnlyManaged(t *testing.T) {
 	o, d := fakeEnv(t)
-	o.State = &spec.State{Cells: []*spec.Cell{{Name: "web"}}}
+	o.State = &spec.State{Cells: []*spec.Cell{{Name: "lc-web"}}}
 	if err := StartAll(o); err != nil {
 		t.Fatal(err)
 	}
 	// Not managed: another root, and a runtime dir whose root differs.
-	if _, err := d.Create(kernel.CreateSpec{Name: "foreign", Root: t.TempDir()}); err != nil {
+	if _, err := d.Create(kernel.CreateSpec{Name: "lc-foreign", Root: t.TempDir()}); err != nil {
 		t.Fatal(err)
 	}
-	os.MkdirAll(Layout(o.Paths, "lookalike").Dir, 0o755)
-	if _, err := d.Create(kernel.CreateSpec{Name: "lookalike", Root: t.TempDir()}); err != nil {
+	os.MkdirAll(Layout(o.Paths, "lc-lookalike").Dir, 0o755)
+	if _, err := d.Create(kernel.CreateSpec{Name: "lc-lookalike", Root: t.TempDir()}); err != nil {
 		t.Fatal(err)
 	}
 	if err := StopAll(o); err != nil {
 		t.Fatal(err)
 	}
-	if got := active(t, d); !reflect.DeepEqual(got, []string{"foreign", "lookalike"}) {
+	if got := active(t, d); !reflect.DeepEqual(got, []string{"lc-foreign", "lc-lookalike"}) {
 		t.Fatalf("after stop --all = %q, want only the unmanaged cells", got)
 	}
 }
@@ -199,18 +199,18 @@ func TestLifecycleFakeHealthcheck(t *testing.T) {
 	o, d := fakeEnv(t)
 	o.HealthTimeout = 150 * time.Millisecond
 	o.State = &spec.State{Cells: []*spec.Cell{
-		{Name: "ok", Healthcheck: "true"},
-		{Name: "loud", Healthcheck: "echo 'not ready yet' >&2; exit 3"},
-		{Name: "quiet", Healthcheck: "exit 1"},
-		{Name: "slow", Healthcheck: "sleep 5"},
+		{Name: "lc-ok", Healthcheck: "true"},
+		{Name: "lc-loud", Healthcheck: "echo 'not ready yet' >&2; exit 3"},
+		{Name: "lc-quiet", Healthcheck: "exit 1"},
+		{Name: "lc-slow", Healthcheck: "sleep 5"},
 	}}
-	if err := StartCell("ok", o); err != nil {
+	if err := StartCell("lc-ok", o); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct{ name, want string }{
-		{"loud", "cell healthcheck loud failed after 4 attempts: not ready yet (command: echo 'not ready yet' >&2; exit 3)"},
-		{"quiet", "cell healthcheck quiet failed after 4 attempts: command exited with non-zero status (command: exit 1)"},
-		{"slow", "cell healthcheck slow failed after 4 attempts: command timed out after 150ms (command: sleep 5)"},
+		{"lc-loud", "cell healthcheck lc-loud failed after 4 attempts: not ready yet (command: echo 'not ready yet' >&2; exit 3)"},
+		{"lc-quiet", "cell healthcheck lc-quiet failed after 4 attempts: command exited with non-zero status (command: exit 1)"},
+		{"lc-slow", "cell healthcheck lc-slow failed after 4 attempts: command timed out after 150ms (command: sleep 5)"},
 	}
 	for _, tc := range cases {
 		name, want := tc.name, tc.want
@@ -224,12 +224,12 @@ func TestLifecycleFakeHealthcheck(t *testing.T) {
 		}
 	}
 	// The runtime is kept on a healthcheck failure.
-	if got := active(t, d); !reflect.DeepEqual(got, []string{"ok", "loud", "quiet", "slow"}) {
+	if got := active(t, d); !reflect.DeepEqual(got, []string{"lc-ok", "lc-loud", "lc-quiet", "lc-slow"}) {
 		t.Fatalf("active = %q", got)
 	}
 	o.SkipHealthcheck = true
-	StopCell("loud", o)
-	if err := StartCell("loud", o); err != nil {
+	StopCell("lc-loud", o)
+	if err := StartCell("lc-loud", o); err != nil {
 		t.Fatalf("start without healthcheck: %v", err)
 	}
 }
@@ -241,25 +241,25 @@ func TestLifecycleFakeRollback(t *testing.T) {
 		ports[i] = string(rune('0'+i/10)) + string(rune('0'+i%10+1))
 	}
 	o.State = &spec.State{Cells: []*spec.Cell{
-		{Name: "ports", Create: spec.Create{ReservedPorts: strings.Join(ports, ",")}},
-		{Name: "badlog", Supervise: spec.Supervise{Cmd: "sleep 30", Log: spec.Log{Facility: "bogus"}}},
-		{Name: "badrun", Supervise: spec.Supervise{Cmd: "sleep 30", RunAs: "cell:nobody-here"}},
-		{Name: "vol", Mounts: []spec.Mount{{Source: "missing", Target: "/x", Mode: "rw"}}},
+		{Name: "lc-ports", Create: spec.Create{ReservedPorts: strings.Join(ports, ",")}},
+		{Name: "lc-badlog", Supervise: spec.Supervise{Cmd: "sleep 30", Log: spec.Log{Facility: "bogus"}}},
+		{Name: "lc-badrun", Supervise: spec.Supervise{Cmd: "sleep 30", RunAs: "cell:nobody-here"}},
+		{Name: "lc-vol", Mounts: []spec.Mount{{Source: "missing", Target: "/x", Mode: "rw"}}},
 	}}
-	err := StartCell("ports", o)
-	if err == nil || !strings.HasPrefix(err.Error(), "cell create ports failed: ") {
+	err := StartCell("lc-ports", o)
+	if err == nil || !strings.HasPrefix(err.Error(), "cell create lc-ports failed: ") {
 		t.Fatalf("create failure: %v", err)
 	}
-	err = StartCell("badlog", o)
-	if err == nil || !strings.HasPrefix(err.Error(), "cell supervise badlog failed: cellctl: ") {
+	err = StartCell("lc-badlog", o)
+	if err == nil || !strings.HasPrefix(err.Error(), "cell supervise lc-badlog failed: cellctl: ") {
 		t.Fatalf("supervise failure: %v", err)
 	}
-	root := Layout(o.Paths, "badrun").Root
-	err = StartCell("badrun", o)
+	root := Layout(o.Paths, "lc-badrun").Root
+	err = StartCell("lc-badrun", o)
 	if err == nil || err.Error() != "unable to open cell passwd database "+root+"/etc/passwd: no such file or directory" {
 		t.Fatalf("run_as failure: %v", err)
 	}
-	if err := StartCell("vol", o); err == nil || err.Error() != "missing referenced volume manifest: missing" {
+	if err := StartCell("lc-vol", o); err == nil || err.Error() != "missing referenced volume manifest: missing" {
 		t.Fatalf("mount validation: %v", err)
 	}
 	if got := active(t, d); len(got) != 0 {
@@ -270,20 +270,20 @@ func TestLifecycleFakeRollback(t *testing.T) {
 func TestLifecycleFakeSupervised(t *testing.T) {
 	o, d := fakeEnv(t)
 	o.State = &spec.State{Cells: []*spec.Cell{
-		{Name: "svc", Supervise: spec.Supervise{Cmd: "exec sleep 60", RunAs: "cell:nobody-here"}},
+		{Name: "lc-svc", Supervise: spec.Supervise{Cmd: "exec sleep 60", RunAs: "cell:nobody-here"}},
 	}}
 	o.TolerateCellRunAs = true // as apply's action start: runs without a credential drop
-	if err := StartCell("svc", o); err != nil {
+	if err := StartCell("lc-svc", o); err != nil {
 		t.Fatal(err)
 	}
-	pids, err := supervise.FindMonitors("svc")
+	pids, err := supervise.FindMonitors("lc-svc")
 	if err != nil || len(pids) != 1 {
 		t.Fatalf("monitors = %v, %v", pids, err)
 	}
-	if err := StopCell("svc", o); err != nil {
+	if err := StopCell("lc-svc", o); err != nil {
 		t.Fatal(err)
 	}
-	if pids, _ := supervise.FindMonitors("svc"); len(pids) != 0 {
+	if pids, _ := supervise.FindMonitors("lc-svc"); len(pids) != 0 {
 		t.Fatalf("monitor left: %v", pids)
 	}
 	if got := active(t, d); len(got) != 0 {
