@@ -26,7 +26,8 @@ end
 function M.context(name, desired, host, options)
   local doc = desired.applies[name]
   local env = host.env or {}
-  local ident = host.lifecycle.identity and host.lifecycle.identity(name, options.plain_identity) or nil
+  local ident, ierr = host.lifecycle.identity(name, options.plain_identity)
+  if ident == nil then error("apply " .. name .. ": run_as: " .. tostring(ierr), 0) end
   local id = host.lifecycle.id and host.lifecycle.id(name) or nil
   local ctxmod = load("cells.actions.context")
   return ctxmod.new {
