@@ -121,6 +121,9 @@ func (r *Root) MkdirAll(rel string, mode os.FileMode) (*os.File, error) {
 // (a larger file is an error).
 func (r *Root) ReadFile(rel string, max int64) ([]byte, error) {
 	rel = Clean(rel)
+	if in, err := r.Stat(rel); err == nil && in.Type != "file" {
+		return nil, &os.PathError{Op: "open in root", Path: r.Join(rel), Err: errNotRegular}
+	}
 	// O_NONBLOCK: a FIFO planted at the name must not hang the host.
 	fd, err := resolve(r.Fd(), rel, unix.O_RDONLY|unix.O_NONBLOCK)
 	if err != nil {

@@ -63,6 +63,12 @@ func (r *Root) AppendLine(rel, text string) (bool, error) {
 		return false, pathErr("line", rel, err)
 	}
 	defer dir.Close()
+	// A device node or FIFO is refused before it is opened: opening one
+	// can have effects of its own (the check after the open stays, for a
+	// swap in between).
+	if in, err := r.Stat(rel); err == nil && in.Type != "file" {
+		return false, pathErr("line", rel, errNotRegular)
+	}
 	// The existing file is opened through the confined resolver (a link
 	// to another file of the cell is followed); a missing one is created
 	// in the resolved parent, never through a link.

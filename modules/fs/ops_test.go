@@ -142,6 +142,12 @@ func TestAppendLine(t *testing.T) {
 		if got := readString(t, filepath.Join(root, "new/dir/file")); got != "x\n" {
 			t.Fatalf("new file content %q", got)
 		}
+		if err := syscall.Mkfifo(filepath.Join(root, "etc/fifo"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.AppendLine("/etc/fifo", "x"); !errors.Is(err, errNotRegular) {
+			t.Fatalf("line on a FIFO = %v, want not a regular file", err)
+		}
 	})
 }
 
