@@ -34,6 +34,8 @@ func MountCellRoot(p paths.Paths, name string, logf func(string, ...any)) error 
 			return fmt.Errorf("cell %s: %w", name, err)
 		}
 	}
+	// The mount table names real paths; the prefix may be a link.
+	l.Root, l.Upper, l.Work = canonicalPath(l.Root), canonicalPath(l.Upper), canonicalPath(l.Work)
 	log := &mountLog{}
 	if err := mountOverlayRoot(base, l, log); err != nil {
 		return err

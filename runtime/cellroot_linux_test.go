@@ -293,3 +293,38 @@ func TestUnmountCellDeepestFirst(t *testing.T) {
 		t.Fatalf("volume contents lost: %v", err)
 	}
 }
+
+// A prefix reached through a symlink: the mount table names real paths,
+// and mounting stays idempotent and unmounting complete.
+func TestCellRootThroughLinkedPrefix(t *testing.T) {
+	needMountRoot(t)
+	real := bootstrappedPrefix(t)
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(real.Prefix, link); err != nil {
+		t.Fatal(err)
+	}
+	p := paths.New(link, "")
+	l := Layout(p, "web")
+	st := &spec.State{Volumes: []*spec.Volume{{Name: "data"}}}
+	pm := planFor(t, p, st, spec.Mount{Source: "data", Target: "/srv/data", Mode: "rw"})
+	var counts []int
+	for i := 0; i < 2; i++ {
+		if err := MountCellRoot(p, "web", t.Logf); err != nil {
+			t.Fatal(err)
+		}
+		if err := MountDeclared(p, l.Root, pm, t.Logf); err != nil {
+			t.Fatal(err)
+		}
+		m, _ := CellMounts(l.Root)
+		counts = append(counts, len(m))
+	}
+	if counts[0] < 2 || counts[0] != counts[1] {
+		t.Fatalf("mount counts %v: not idempotent through a linked prefix", counts)
+	}
+	if err := UnmountCell(l.Root, t.Logf); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := CellMounts(Layout(real, "web").Root); len(left) != 0 {
+		t.Fatalf("left mounted: %q", left)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -118,6 +119,7 @@ func EnsureVolumeDir(p paths.Paths, v *spec.Volume) error {
 // the same source is kept. On any failure the mounts this call made are
 // unmounted again, newest first.
 func MountDeclared(p paths.Paths, root string, mounts []PlannedMount, logf func(string, ...any)) error {
+	root = canonicalPath(root)
 	log := &mountLog{}
 	for _, m := range mounts {
 		if m.Volume != nil {
@@ -149,7 +151,17 @@ func CellMounts(root string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return mountsUnder(table, root), nil
+	return mountsUnder(table, canonicalPath(root)), nil
+}
+
+// canonicalPath resolves the links of a host-controlled path (the prefix
+// may be reached through one): the mount table names mounts by their real
+// paths. A path that does not resolve is returned cleaned.
+func canonicalPath(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return filepath.Clean(p)
 }
 
 func mountsUnder(table []mountEntry, root string) []string {
@@ -169,6 +181,7 @@ func mountsUnder(table []mountEntry, root string) []string {
 // reading the mount table afresh after each unmount (an unmount can take
 // others with it), as upstream's stop does.
 func UnmountCell(root string, logf func(string, ...any)) error {
+	root = canonicalPath(root)
 	tries := map[string]int{}
 	for {
 		pts, err := CellMounts(root)
