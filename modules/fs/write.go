@@ -14,7 +14,27 @@ import (
 
 // WriteFile replaces the file rel with data atomically (see WriteFrom).
 func (r *Root) WriteFile(rel string, data []byte, perm uint32) (bool, error) {
+	if r.sameContent(rel, data) {
+		return false, nil
+	}
 	return r.WriteFrom(rel, bytes.NewReader(data), perm)
+}
+
+// sameContent reports whether rel is a regular file holding exactly data:
+// the converged case, answered without a temporary file.
+func (r *Root) sameContent(rel string, data []byte) bool {
+	dir, name, err := r.parent(rel, false)
+	if err != nil {
+		return false
+	}
+	defer dir.Close()
+	var st unix.Stat_t
+	if unix.Fstatat(int(dir.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil ||
+		st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size != int64(len(data)) {
+		return false
+	}
+	want := sha256.Sum256(data)
+	return bytes.Equal(sumAt(int(dir.Fd()), name, &st), want[:])
 }
 
 // WriteFrom replaces the file rel with the bytes of src: written to a
