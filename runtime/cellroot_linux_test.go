@@ -328,3 +328,26 @@ func TestCellRootThroughLinkedPrefix(t *testing.T) {
 		t.Fatalf("left mounted: %q", left)
 	}
 }
+
+// A link planted over a system directory in the overlay is refused: the
+// host's /usr is bound only onto the cell's literal /usr.
+func TestCellRootSystemDirLinkRefused(t *testing.T) {
+	needMountRoot(t)
+	if fi, err := os.Lstat("/usr"); err != nil || !fi.IsDir() {
+		t.Skip("host /usr is not a directory")
+	}
+	p := bootstrappedPrefix(t)
+	l := Layout(p, "web")
+	os.MkdirAll(l.Upper, 0o755)
+	os.MkdirAll(filepath.Join(l.Upper, "opt/fakeusr"), 0o755)
+	if err := os.Symlink("/opt/fakeusr", filepath.Join(l.Upper, "usr")); err != nil {
+		t.Fatal(err)
+	}
+	err := MountCellRoot(p, "web", t.Logf)
+	if err == nil || !strings.Contains(err.Error(), "mount target /usr: resolves to "+filepath.Join(l.Root, "opt/fakeusr")+" through a symlink") {
+		t.Fatalf("error = %v", err)
+	}
+	if left, _ := CellMounts(l.Root); len(left) != 0 {
+		t.Fatalf("left mounted after the refusal: %q", left)
+	}
+}
