@@ -83,7 +83,7 @@ func lxCgroupRemove(dir string) error {
 		return nil
 	}
 	var err error
-	for i := 0; i < 100; i++ {
+	for i := 0; i < 1000; i++ {
 		err = unix.Rmdir(dir)
 		if err == nil || errors.Is(err, unix.ENOENT) {
 			unix.Rmdir(filepath.Dir(dir)) // fails while other cells exist: fine
@@ -92,10 +92,10 @@ func lxCgroupRemove(dir string) error {
 		if !errors.Is(err, unix.EBUSY) {
 			break
 		}
-		if i == 0 || i == 50 {
+		if i == 0 || i == 500 {
 			os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(time.Millisecond)
 	}
 	return fmt.Errorf("linux kernel: remove cgroup %s: %w", dir, err)
 }

@@ -166,8 +166,13 @@ func (s lxState) remove(id uint32) {
 	os.Remove(s.recordPath(id))
 }
 
-// lxWriteAtomic writes a file durably: temp file in the same directory,
-// fsync, rename, fsync of the directory.
+// lxWriteAtomic replaces a file atomically: temp file in the same
+// directory, rename. Readers see the old or the new content, never a mix.
+//
+// No fsync: the records and the id counter must survive restarts of the
+// tools, not of the host. A crash of the host ends every cell with it (the
+// holders die), and upstream's kernel restarts its ids at boot too; the
+// two fsyncs per write would double the cost of a create on ordinary disks.
 func lxWriteAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
@@ -184,22 +189,10 @@ func lxWriteAtomic(path string, data []byte) error {
 		f.Close()
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return os.Rename(tmp, path)
 }
 
 // lxErr matches both a sentinel and an errno, like the NetBSD kernel's

@@ -5,3 +5,6 @@ cd "$(dirname "$0")/.."
 # runtime/ includes BenchmarkDryRun1000: `apply --dry-run` over 1,000 cells with
 # 5 actions each, none running; target <= 500 ms/op for "plan" (after loading).
 go test -run '^$' -bench . -benchtime 5x -count 1 ./spec/ ./runtime/ 2>&1 | grep -E '^(Benchmark|ok|PASS|FAIL)|ms/|cells'
+# Linux cells: create+exec+destroy next to crun and unshare, memory per idle
+# cell (root only; skips itself otherwise).
+sh scripts/bench-cells.sh
