@@ -307,8 +307,12 @@ func TestScriptTimeout(t *testing.T) {
 	e := newActionEnv(t)
 	e.write(t, e.manifest+"/slow.sh", "sleep 20\n", 0o644)
 	start := time.Now()
-	e.run(t, `fails("^command timed out after 1 seconds$", run, "script", { path = "slow.sh", timeout = 1 })`)
-	if d := time.Since(start); d > 5*time.Second {
+	e.run(t, `
+fails("^command timed out after 1 seconds$", run, "script", { path = "slow.sh", timeout = 1 })
+ctx.default_timeout = 1 -- an exec without a timeout of its own gets the default
+fails("^command timed out after 1 seconds$", run, "exec", { command = "sleep 20" })
+`)
+	if d := time.Since(start); d > 8*time.Second {
 		t.Fatalf("timeout took %v", d)
 	}
 }

@@ -3,10 +3,12 @@
 --   { cell =, cell_id =, root = host path of the cell root, manifest_dir =,
 --     verbosity = 0|1|2, run = { uid =, gid =, groups = "a,b" },
 --     pkg_path =, pkg_tool = "pkg_add", release =, arch =,
---     log = function(line), warn = function(msg), forward = bool }
+--     log = function(line), warn = function(msg), forward = bool,
+--     default_timeout = secs (default M.DEFAULT_TIMEOUT, 0 = none) }
 -- and returns ctx with
 --   ctx.cell, ctx.cell_id, ctx.root, ctx.manifest_dir, ctx.verbosity,
 --   ctx.run, ctx.pkg_path, ctx.pkg_tool, ctx.tokens (runtime tokens),
+--   ctx.default_timeout (seconds, for commands without a timeout of their own),
 --   ctx.fs (cells.fs root handle of ctx.root), ctx.quote(s) (shell quoting),
 --   ctx:render(s [, tokens]), ctx:log(line), ctx:warn(msg),
 --   ctx:target(p), ctx:source(p), ctx:must(v, err),
@@ -16,6 +18,11 @@
 local tokens = require("cells.apply.tokens")
 
 local M = {}
+
+-- DEFAULT_TIMEOUT bounds, in seconds, a command run by an action that sets
+-- no timeout of its own.
+M.DEFAULT_TIMEOUT = 3600
+
 local Ctx = {}
 Ctx.__index = Ctx
 
@@ -53,6 +60,10 @@ function M.new(opts)
   self.release = opts.release or ""
   self.arch = opts.arch or ""
   self.forward = opts.forward or self.verbosity >= 2
+  -- DESIGN difference 8, nothing waits forever: a command without a
+  -- timeout of its own (exec, pkg, patch, script with timeout 0) gets this
+  -- one; opts.default_timeout = 0 disables it.
+  self.default_timeout = opts.default_timeout or M.DEFAULT_TIMEOUT
   self._log, self._warn = opts.log, opts.warn
   self.tokens = tokens.runtime {
     cell = self.cell, root = self.root, manifest_dir = self.manifest_dir,
@@ -173,10 +184,12 @@ end
 
 -- exec_argv runs argv inside the cell (no shell) with o = { stdin, timeout,
 -- ignore_exit, raw, capture_stdout } and returns the cells.proc result.
+-- timeout nil or 0 means ctx.default_timeout.
 function Ctx:exec_argv(argv, o)
   o = o or {}
   local proc = require("cells.proc")
   local timeout = o.timeout
+  if timeout == nil or timeout == 0 then timeout = self.default_timeout end
   if timeout == 0 then timeout = nil end
   local res, err = proc.exec_in_cell(self.cell_id or self.cell, {
     argv = argv, stdin = o.stdin, timeout = timeout,
