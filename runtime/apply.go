@@ -100,6 +100,7 @@ func applyState(opts ApplyOptions, st *spec.State) (int, error) {
 	if err != nil {
 		return 1, err
 	}
+	desired.NoArgs = opts.DryRun
 	obs, err := Observe(opts.Paths, st, targets)
 	if err != nil {
 		return 1, err

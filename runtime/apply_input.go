@@ -17,6 +17,9 @@ type Desired struct {
 	Cells   []DesiredCell
 	Volumes []*spec.Volume
 	Applies map[string]DesiredApply
+	// NoArgs leaves the actions' arguments out of the Lua tables: a dry
+	// run only plans and reports, it needs their kinds.
+	NoArgs bool
 }
 
 // DesiredCell is one declared cell with its drift hashes.
@@ -87,7 +90,7 @@ func (d *Desired) lua(L *lua.LState) *lua.LTable {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		applies.RawSetString(n, applyLua(L, d.Applies[n].Apply, d.Applies[n].Hash))
+		applies.RawSetString(n, applyLua(L, d.Applies[n].Apply, d.Applies[n].Hash, !d.NoArgs))
 	}
 	t.RawSetString("applies", applies)
 	return t
@@ -96,7 +99,7 @@ func (d *Desired) lua(L *lua.LState) *lua.LTable {
 // applyLua converts an apply document to the table the engine and the
 // actions receive: { name, file, manifest_dir, hash, actions = { { kind,
 // file, line, args, sources }, ... } }.
-func applyLua(L *lua.LState, a *spec.Apply, hash string) *lua.LTable {
+func applyLua(L *lua.LState, a *spec.Apply, hash string, args bool) *lua.LTable {
 	at := L.CreateTable(0, 5)
 	at.RawSetString("name", lua.LString(a.Name))
 	at.RawSetString("file", lua.LString(a.Site.File))
@@ -108,10 +111,12 @@ func applyLua(L *lua.LState, a *spec.Apply, hash string) *lua.LTable {
 	for _, act := range a.Actions {
 		x := L.CreateTable(0, 5)
 		x.RawSetString("kind", lua.LString(act.Kind))
-		x.RawSetString("file", lua.LString(act.Site.File))
-		x.RawSetString("line", lua.LNumber(act.Site.Line))
-		x.RawSetString("args", valueLua(L, spec.Map(act.Args)))
-		x.RawSetString("sources", strList(L, act.Sources))
+		if args {
+			x.RawSetString("file", lua.LString(act.Site.File))
+			x.RawSetString("line", lua.LNumber(act.Site.Line))
+			x.RawSetString("args", valueLua(L, spec.Map(act.Args)))
+			x.RawSetString("sources", strList(L, act.Sources))
+		}
 		acts.Append(x)
 	}
 	at.RawSetString("actions", acts)
