@@ -386,7 +386,7 @@ func (d *lxDriver) Destroy(id uint32) error {
 	var r lxReply
 	err = lxSend(c, lxRequest{Op: "destroy"}, nil)
 	if err == nil {
-		_, err = lxRecv(c, &r)
+		_, err = lxRecv(c, &r, lxMaxReply)
 	}
 	c.Close()
 	if err != nil {
@@ -478,7 +478,7 @@ func (d *lxDriver) query(id uint32) (Cell, error) {
 		return Cell{}, err
 	}
 	var r lxReply
-	if _, err := lxRecv(c, &r); err != nil {
+	if _, err := lxRecv(c, &r, lxMaxReply); err != nil {
 		return Cell{}, err
 	}
 	if r.Cell == nil {

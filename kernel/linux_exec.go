@@ -42,7 +42,7 @@ func (d *lxDriver) Exec(id uint32, spec ExecSpec) (Process, error) {
 		return nil, fmt.Errorf("linux kernel: exec in cell %d: %w", id, err)
 	}
 	var r lxReply
-	files, err := lxRecv(c, &r)
+	files, err := lxRecv(c, &r, lxMaxReply)
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("linux kernel: exec in cell %d: %w", id, err)
@@ -109,7 +109,7 @@ func (p *lxProcess) Pid() int { return p.pid }
 func (p *lxProcess) Wait() (ExitStatus, error) {
 	p.once.Do(func() {
 		var r lxReply
-		_, err := lxRecv(p.conn, &r)
+		_, err := lxRecv(p.conn, &r, lxMaxReply)
 		switch {
 		case err != nil:
 			p.err = fmt.Errorf("linux kernel: wait for pid %d: %w", p.pid, err)

@@ -175,7 +175,7 @@ func (h *lxHolder) serve(c *net.UnixConn) {
 		return
 	}
 	var req lxRequest
-	files, err := lxRecv(c, &req)
+	files, err := lxRecv(c, &req, lxMaxPacket)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "cells-init holder: request: %v\n", err)
 		return

@@ -23,8 +23,12 @@ import (
 //	destroy: -> lxRequest{Op:"destroy"} <- lxReply{} (holder exits) or
 //	         lxReply{Err, Errno: EBUSY} while members remain
 
-// lxMaxPacket bounds one message (argv and environment included).
-const lxMaxPacket = 256 << 10
+// Bounds of one message: a request carries argv and environment, a reply
+// at most one cell's counters or an error text.
+const (
+	lxMaxPacket = 128 << 10
+	lxMaxReply  = 16 << 10
+)
 
 // lxRequest is a message to the holder.
 type lxRequest struct {
@@ -81,11 +85,12 @@ func lxSend(c *net.UnixConn, msg any, files []int) error {
 	return err
 }
 
-// lxRecv reads one message and the descriptors that came with it; they
-// are received close-on-exec (MSG_CMSG_CLOEXEC semantics via Go's net
-// package, which sets it on every received fd).
-func lxRecv(c *net.UnixConn, msg any) ([]*os.File, error) {
-	buf := make([]byte, lxMaxPacket)
+// lxRecv reads one message of at most max bytes and the descriptors that
+// came with it. Go's net package receives with MSG_CMSG_CLOEXEC, so a fork
+// in another goroutine never inherits them; CloseOnExec again is cheap
+// insurance.
+func lxRecv(c *net.UnixConn, msg any, max int) ([]*os.File, error) {
+	buf := make([]byte, max)
 	oob := make([]byte, unix.CmsgSpace(4*8))
 	n, oobn, flags, _, err := c.ReadMsgUnix(buf, oob)
 	if err != nil {
