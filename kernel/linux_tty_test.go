@@ -46,8 +46,8 @@ func TestLinuxSetctty(t *testing.T) {
 	id := lxCreate(t, d, "tty", root, ProfileHigh)
 	m, s := lxOpenPty(t)
 	p, err := d.Exec(id, ExecSpec{
-		Argv:   []string{"sh", "-c", `[ -t 0 ] && echo is-a-tty; set -- $(cat /proc/self/stat); echo "sid=$6 tty=$7"`},
-		Stdin:  s, Stdout: s, Stderr: s,
+		Argv:  []string{"sh", "-c", `[ -t 0 ] && echo is-a-tty; set -- $(cat /proc/self/stat); echo "sid=$6 tty=$7"`},
+		Stdin: s, Stdout: s, Stderr: s,
 		Setsid: true, Setctty: true,
 	})
 	if err != nil {
