@@ -217,3 +217,35 @@ func TestApplyNeedsRootOutsideScratch(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// TestStateLockModules: require("cells.state") and require("cells.lock")
+// work from any VM over the prefix of the environment.
+func TestStateLockModules(t *testing.T) {
+	p := scratch(t)
+	vm := NewVM(VMOptions{})
+	t.Cleanup(vm.Close)
+	err := vm.DoChunk("t.lua", []byte(`
+local state, lock = require("cells.state"), require("cells.lock")
+assert(state.ensure_cell("web"))
+assert(state.write("web", { manifest = "m", service = "s", policy = "p", apply = "a" }))
+local h = assert(state.read("web"))
+assert(h.manifest == "m" and h.apply == "a", "read back")
+assert(state.write("web", { manifest = "m", service = "s", policy = "p" }))
+assert(state.read("web").apply == nil, "apply removed")
+local ok, err = state.write("web", { manifest = "m" })
+assert(ok == nil and err:match("empty service hash"), tostring(err))
+assert(state.ensure_volume("data", "0700"):match("/var/cellman/volumes/data$"))
+local l = assert(lock.acquire("script"))
+local l2, err2 = lock.acquire("other")
+assert(l2 == nil and err2:match("^apply lock held by pid %d+ %(script, started "), tostring(err2))
+l.release()
+assert(lock.acquire("again")).release()
+assert(not pcall(state.read, "bad name"))
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(p.Volume("data")); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("volume: %v %v", fi, err)
+	}
+}
