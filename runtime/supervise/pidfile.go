@@ -105,7 +105,7 @@ func FindMonitors(name string) ([]int, error) {
 	}
 	self := os.Getpid()
 	for _, p := range titled {
-		if p != self && !slices.Contains(pids, p) {
+		if p != self && !slices.Contains(pids, p) && ownsRunDir(p, runDir, name) {
 			pids = append(pids, p)
 		}
 	}

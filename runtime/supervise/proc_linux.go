@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -188,3 +189,25 @@ func namespaceMembers(ns string) []int {
 
 // DefaultSyslogSocket is where the local syslog daemon listens (_PATH_LOG).
 const DefaultSyslogSocket = "/dev/log"
+
+// ownsRunDir reports whether monitor pid belongs to runDir: a monitor holds
+// its flock'ed <runDir>/supervise/<name>.lock open, so another prefix's
+// monitor of a cell with the same name (and maybe the same id, ids being
+// per prefix) is never taken for ours.
+func ownsRunDir(pid int, runDir, name string) bool {
+	want := lockPath(runDir, name)
+	if w, err := filepath.EvalSymlinks(filepath.Dir(want)); err == nil {
+		want = filepath.Join(w, filepath.Base(want))
+	}
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if l, err := os.Readlink(dir + "/" + e.Name()); err == nil && l == want {
+			return true
+		}
+	}
+	return false
+}

@@ -1,6 +1,8 @@
 package supervise
 
 import (
+	"cells/runtime/paths"
+
 	"fmt"
 	"os/exec"
 	"strconv"
@@ -58,3 +60,11 @@ func namespaceMembers(ns string) []int { return nil }
 
 // DefaultSyslogSocket is where the local syslog daemon listens (_PATH_LOG).
 const DefaultSyslogSocket = "/var/run/log"
+
+// ownsRunDir reports whether monitor pid belongs to runDir. NetBSD has no
+// portable way to list another process's open files without fstat(1), so a
+// title match counts only for the system prefix; scratch prefixes rely on
+// their pidfiles alone.
+func ownsRunDir(pid int, runDir, name string) bool {
+	return runDir == paths.New("", "").RunDir
+}
