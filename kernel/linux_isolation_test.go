@@ -160,10 +160,10 @@ func TestLinuxDestroyBusy(t *testing.T) {
 			t.Fatal(err)
 		}
 		c = cells[0]
-		if c.Refs == 3 {
+		if c.Procs == 2 && c.Refs == 3 { // sh has to fork, exec, and sleep 0 to end
 			break
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 	if c.Procs != 2 || c.Refs != 3 || c.Memory == 0 {
 		t.Errorf("counters with two sleepers and a zombie: procs %d refs %d memory %d", c.Procs, c.Refs, c.Memory)

@@ -4,6 +4,7 @@ package kernel
 
 import (
 	"fmt"
+	"sort"
 
 	"cells/kernel/internal/seccomp"
 )
@@ -22,9 +23,14 @@ func lxSeccompProgram(p Profile) ([]seccomp.Instruction, error) {
 			f.Deny = append(f.Deny, nr)
 		}
 	}
-	for name, arg := range devices {
+	names := make([]string, 0, len(devices))
+	for name := range devices {
+		names = append(names, name)
+	}
+	sort.Strings(names) // the same program every time
+	for _, name := range names {
 		if nr, ok := lxSysnum[name]; ok {
-			f.Devices = append(f.Devices, seccomp.DeviceArg{Nr: nr, Arg: arg})
+			f.Devices = append(f.Devices, seccomp.DeviceArg{Nr: nr, Arg: devices[name]})
 		}
 	}
 	return f.Assemble()

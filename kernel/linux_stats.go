@@ -158,10 +158,16 @@ func readFileSmall(p string) ([]byte, error) {
 	return buf[:n], nil
 }
 
-// snapshot is the cell as List reports it, with the latest counters.
+// snapshot is the cell as List reports it: CPU from the last sample,
+// processes, references and memory counted afresh (a readdir of the
+// cell's small /proc), so a process started a moment ago already shows.
 func (h *lxHolder) snapshot() Cell {
+	h.mu.Lock()
+	h.reapLocked()
+	st := h.scan()
+	h.mu.Unlock()
 	h.statsMu.Lock()
-	st := h.stats
+	st.CPU1s, st.CPU10s = h.stats.CPU1s, h.stats.CPU10s
 	h.statsMu.Unlock()
 	c := h.cfg
 	return Cell{
