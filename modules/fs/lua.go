@@ -2,10 +2,13 @@ package fs
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"cells/runtime/paths"
 )
 
 // Name is the module name under which runtime registers Loader.
@@ -20,7 +23,7 @@ const rootMeta = "cells.fs.Root"
 // Expected failures return nil, err (see PushError).
 //
 //	local fs = require("cells.fs")
-//	local root = fs.root("/var/cellman/cells/web/root")
+//	local root = fs.root("/var/cellman/cells/web/root") -- only under the cells directory
 //	root:path()                          -> host path of the root
 //	root:mkdir_p(p [, mode])             -> true            (mode default 0755, umask applies)
 //	root:write_file(p, content [, mode]) -> changed         (atomic; new files mode, default 0644)
@@ -46,8 +49,14 @@ func Loader(L *lua.LState) int {
 	}))
 	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"root": func(L *lua.LState) int {
+			dir := filepath.Clean(L.CheckString(1))
+			// Only cell roots: every VM can require this module, and a
+			// handle on "/" would be the whole host.
+			if cells := paths.FromEnv().CellsDir; !strings.HasPrefix(dir, cells+"/") {
+				L.ArgError(1, "cells.fs: root must be under "+cells+": "+dir)
+			}
 			ud := L.NewUserData()
-			ud.Value = L.CheckString(1)
+			ud.Value = dir
 			L.SetMetatable(ud, mt)
 			L.Push(ud)
 			return 1

@@ -6,12 +6,24 @@ import (
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"cells/runtime/paths"
 )
 
 // TestLuaModule drives require("cells.fs") from Lua: results, and the
 // nil, err convention with err.op, err.path, err.errno.
 func TestLuaModule(t *testing.T) {
+	base := t.TempDir()
+	t.Setenv("CELLMAN_PREFIX", base)
+	cells := paths.FromEnv().CellsDir
+	os.MkdirAll(cells, 0o755)
 	root, host := tree(t)
+	root2 := filepath.Join(cells, "t", "root")
+	os.MkdirAll(filepath.Dir(root2), 0o755)
+	if err := os.Rename(root, root2); err != nil {
+		t.Fatal(err)
+	}
+	root = root2
 	os.WriteFile(filepath.Join(host, "src"), []byte("copied"), 0o644)
 	L := lua.NewState()
 	defer L.Close()
@@ -23,6 +35,10 @@ local fs = require("cells.fs")
 local function eq(got, want)
   if got ~= want then error("got " .. tostring(got) .. ", want " .. tostring(want), 2) end
 end
+local ok, e = pcall(fs.root, "/")
+if ok or not tostring(e):find("root must be under") then error("fs.root(\"/\") accepted: " .. tostring(e)) end
+ok, e = pcall(fs.root, ROOT .. "/../../../..")
+if ok then error("fs.root above the cells directory accepted") end
 local r = fs.root(ROOT)
 eq(r:path(), ROOT)
 eq(r:write_file("/a/b.txt", "x", "0600"), true)
