@@ -37,7 +37,13 @@ type Stats struct {
 	Bytes   int64
 }
 
+// refusal is a refused entry or archive; errors.Is(err, ErrRefused).
+type refusal struct{ msg string }
+
+func (r *refusal) Error() string        { return r.msg }
+func (r *refusal) Is(target error) bool { return target == ErrRefused }
+
 // refuse returns a refusal for entry name.
 func refuse(name, format string, args ...any) error {
-	return fmt.Errorf("entry %q: %s: %w", name, fmt.Sprintf(format, args...), ErrRefused)
+	return &refusal{fmt.Sprintf("entry %q: %s", name, fmt.Sprintf(format, args...))}
 }

@@ -34,8 +34,9 @@ type Options struct {
 	Owners bool
 }
 
-// ErrTooLarge is the refusal of an archive expanding past the size limit.
-var ErrTooLarge = fmt.Errorf("archive expands past the size limit: %w", ErrRefused)
+// ErrTooLarge is the refusal of an archive expanding past the size limit
+// (errors.Is(err, ErrRefused) holds too).
+var ErrTooLarge error = &refusal{"archive expands past the size limit"}
 
 // kind is what a name is in the archive seen so far.
 type kind uint8
@@ -187,7 +188,7 @@ func (v *validator) check(hdr *tar.Header) (entry, error) {
 		v.stats.Bytes += hdr.Size
 	}
 	if v.total > v.o.MaxBytes {
-		return e, fmt.Errorf("%w (%d bytes)", ErrTooLarge, v.o.MaxBytes)
+		return e, fmt.Errorf("%w of %d bytes", ErrTooLarge, v.o.MaxBytes)
 	}
 	v.stats.Entries++
 	return e, nil
@@ -245,7 +246,7 @@ func walk(r io.Reader, o Options, fn func(e entry, data io.Reader) error) (Stats
 		return v.stats, fmt.Errorf("corrupt archive: %w", err)
 	}
 	if n > maxTrailing {
-		return v.stats, fmt.Errorf("data after the end of the archive: %w", ErrRefused)
+		return v.stats, &refusal{"data after the end of the archive"}
 	}
 	return v.stats, nil
 }
