@@ -40,8 +40,9 @@ type ApplyOptions struct {
 	Lifecycle CellLifecycle
 }
 
-// ApplyRequiresRoot is the error of a non-dry-run apply by a non-root user.
-var ApplyRequiresRoot = errors.New("must be root")
+// ErrMustBeRoot is the error of an apply (not a dry run) or a cell plan
+// run by a non-root user outside a scratch prefix with the fake driver.
+var ErrMustBeRoot = errors.New("must be root")
 
 // mayChangeRuntime reports whether this process may change the runtime:
 // root, or (tests and previews) a scratch CELLMAN_PREFIX together with the
@@ -67,7 +68,7 @@ func Apply(opts ApplyOptions) (int, error) {
 		return 1, errors.New("-J requires --dry-run")
 	}
 	if !opts.DryRun && !mayChangeRuntime(opts.Paths) {
-		return 1, ApplyRequiresRoot
+		return 1, ErrMustBeRoot
 	}
 	st, err := LoadState(opts.Paths.DSLDir)
 	if err != nil {

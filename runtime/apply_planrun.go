@@ -37,7 +37,7 @@ func PlanRun(opts PlanRunOptions) error {
 		return fmt.Errorf("invalid cell name: %s", name)
 	}
 	if !mayChangeRuntime(opts.Paths) {
-		return ApplyRequiresRoot
+		return ErrMustBeRoot
 	}
 	st, err := LoadState(opts.Paths.DSLDir)
 	if err != nil {

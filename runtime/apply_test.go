@@ -213,7 +213,7 @@ func TestApplyNeedsRootOutsideScratch(t *testing.T) {
 	}
 	p := scratch(t)
 	t.Setenv("CELLS_DRIVER", "")
-	if _, err := Apply(ApplyOptions{Paths: p}); !errors.Is(err, ApplyRequiresRoot) {
+	if _, err := Apply(ApplyOptions{Paths: p}); !errors.Is(err, ErrMustBeRoot) {
 		t.Fatalf("err %v", err)
 	}
 }
