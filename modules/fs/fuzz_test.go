@@ -1,6 +1,8 @@
 package fs
 
 import (
+	"archive/tar"
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,6 +67,67 @@ func FuzzResolveStaysInRoot(f *testing.F) {
 			if !inside[[2]uint64{uint64(st.Dev), uint64(st.Ino)}] {
 				t.Fatalf("walk=%v: %q (link %q -> %q) resolved outside the root", walkOnly, p, linkAt, target)
 			}
+		}
+	})
+}
+
+// FuzzUntarStaysInRoot extracts fuzzed archives (a link entry, then a file
+// or hard link entry whose names and targets are fuzzed) and checks that
+// nothing outside the root was created or changed.
+func FuzzUntarStaysInRoot(f *testing.F) {
+	f.Add("l", "../host", "l/passwd", "", uint8(0), uint8(0))
+	f.Add("a/l", "/", "a/l/etc/x", "", uint8(1), uint8(1))
+	f.Add("l", "../../host/etc/passwd", "h", "l", uint8(0), uint8(0))
+	f.Fuzz(func(t *testing.T, linkName, linkTarget, name, hardTarget string, kind, strip uint8) {
+		if len(linkName)+len(linkTarget)+len(name)+len(hardTarget) > 256 {
+			return
+		}
+		base := t.TempDir()
+		root, host := filepath.Join(base, "root"), filepath.Join(base, "host")
+		os.MkdirAll(root+"/etc", 0o755)
+		os.MkdirAll(host+"/etc", 0o755)
+		os.WriteFile(host+"/etc/passwd", []byte("host"), 0o644)
+		second := entry{name: name, typ: tar.TypeReg, body: "pwned"}
+		if kind%2 == 1 {
+			second = entry{name: name, typ: tar.TypeLink, link: hardTarget}
+		}
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		for _, e := range []entry{{name: linkName, typ: tar.TypeSymlink, link: linkTarget}, second} {
+			h := &tar.Header{Name: e.name, Typeflag: e.typ, Linkname: e.link, Mode: 0o644, Size: int64(len(e.body))}
+			if e.typ != tar.TypeReg {
+				h.Size = 0
+			}
+			if tw.WriteHeader(h) != nil {
+				return
+			}
+			tw.Write([]byte(e.body))
+		}
+		tw.Close()
+		src := filepath.Join(base, "a.tar")
+		os.WriteFile(src, buf.Bytes(), 0o644)
+		r, err := OpenRoot(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		r.Untar(src, "/", int(strip%3))
+		if b, _ := os.ReadFile(host + "/etc/passwd"); string(b) != "host" {
+			t.Fatalf("host file changed to %q", b)
+		}
+		ents, _ := os.ReadDir(base)
+		for _, e := range ents {
+			if n := e.Name(); n != "root" && n != "host" && n != "a.tar" {
+				t.Fatalf("created %s beside the root", n)
+			}
+		}
+		hents, _ := os.ReadDir(host)
+		if len(hents) != 1 {
+			t.Fatalf("host dir changed: %v", hents)
+		}
+		hetc, _ := os.ReadDir(host + "/etc")
+		if len(hetc) != 1 {
+			t.Fatalf("host etc changed: %v", hetc)
 		}
 	})
 }
