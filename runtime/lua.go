@@ -132,37 +132,18 @@ func NewVM(opts VMOptions) *VM {
 		RegistrySize:     256,
 		RegistryMaxSize:  1 << 18,
 		RegistryGrowStep: 2048,
-		// Not MinimizeStackMemory: its growing call stack never reports
-		// itself full, so deep recursion panics with a bare "lua
-		// callstack overflow" instead of raising "<chunk>:<line>: stack
-		// overflow".
-		MinimizeStackMemory: false,
+		// A growing call stack: the fixed one is 17 KiB per VM. Its
+		// overflow is a bare "lua callstack overflow" panic (gopher-lua
+		// never reports it full), which luaError positions.
+		MinimizeStackMemory: true,
 	})
 	// package is deliberately not opened: require is our own Go function
 	// (lua_require.go), so nothing reachable from Lua names a search path,
-	// the loaders or the loaded table.
-	for _, lib := range []struct {
-		name string
-		fn   lua.LGFunction
-	}{
-		{lua.BaseLibName, lua.OpenBase},
-		{lua.TabLibName, lua.OpenTable},
-		{lua.StringLibName, lua.OpenString},
-		{lua.MathLibName, lua.OpenMath},
-		{lua.CoroutineLibName, lua.OpenCoroutine},
-	} {
-		L.Push(L.NewFunction(lib.fn))
-		L.Push(lua.LString(lib.name))
-		L.Call(1, 0)
-	}
-	g := L.G.Global
-	for _, name := range []string{"dofile", "loadfile", "load", "loadstring", "module",
-		"setfenv", "getfenv", "collectgarbage", "_printregs", "newproxy", "_GOPHER_LUA_VERSION"} {
-		g.RawSetString(name, lua.LNil)
-	}
+	// the loaders or the loaded table. _LOADED holds _G and the library
+	// tables; "package" never exists.
 	vm := &VM{L: L, opts: opts}
-	vm.loaded = L.GetField(L.Get(lua.RegistryIndex), "_LOADED").(*lua.LTable)
-	// _LOADED holds _G and the library tables; "package" never exists.
+	vm.openStdlib()
+	g := L.G.Global
 	vm.installLimits()
 	vm.installUTF8()
 	g.RawSetString("print", L.NewFunction(vm.luaPrint))
@@ -361,9 +342,28 @@ func (e *LuaError) Error() string { return e.Msg }
 func luaError(err error) error {
 	var ae *lua.ApiError
 	if errors.As(err, &ae) {
-		return &LuaError{Msg: luaErrorText(ae), Value: ae.Object, Traceback: ae.StackTrace}
+		msg := luaErrorText(ae)
+		if msg == luaCallStackOverflow {
+			msg = luaTraceWhere(ae.StackTrace) + "stack overflow"
+		}
+		return &LuaError{Msg: msg, Value: ae.Object, Traceback: ae.StackTrace}
 	}
 	return err
+}
+
+// luaCallStackOverflow is the panic of gopher-lua's growing call stack.
+const luaCallStackOverflow = "lua callstack overflow"
+
+// luaTraceWhere returns "<chunk>:<line>: " of the innermost Lua frame of a
+// traceback, or "".
+func luaTraceWhere(tb string) string {
+	for _, line := range strings.Split(tb, "\n") {
+		line = strings.TrimSpace(line)
+		if i := strings.Index(line, ": in "); i > 0 && !strings.HasPrefix(line, "[G]") {
+			return line[:i+2]
+		}
+	}
+	return ""
 }
 
 // luaErrorText is the message of a Lua error without the traceback that

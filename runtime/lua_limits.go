@@ -28,15 +28,16 @@ func (vm *VM) installLimits() {
 	tab.RawSetString("concat", L.NewFunction(func(L *lua.LState) int {
 		return luaTableConcat(L, max, origConcat)
 	}))
-	installPatterns(L, str)
 	vm.installCoroutineGuard()
-	str.RawSetString("__index", lua.LNil)
 
 	// Method calls on strings ("x"):rep(3) go through a private copy of the
 	// library and getmetatable("") returns false, so a script cannot change
 	// how strings behave for the luastd code running in the same VM.
-	methods := L.CreateTable(0, 16)
-	str.ForEach(func(k, v lua.LValue) { methods.RawSet(k, v) })
+	entries := stdEntries(lua.StringLibName)
+	methods := L.CreateTable(0, len(entries))
+	for _, e := range entries {
+		methods.RawSetString(e.key, str.RawGetString(e.key))
+	}
 	mt := L.CreateTable(0, 2)
 	mt.RawSetString("__index", methods)
 	mt.RawSetString("__metatable", lua.LFalse)

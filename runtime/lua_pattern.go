@@ -13,11 +13,14 @@ import (
 // gopher-lua's runs a pathological pattern to its end inside one Go call,
 // which no deadline interrupts.
 
-// installPatterns replaces string.find, match and gmatch in str.
-func installPatterns(L *lua.LState, str *lua.LTable) {
-	str.RawSetString("find", L.NewFunction(luaStrFind))
-	str.RawSetString("match", L.NewFunction(luaStrMatch))
-	str.RawSetString("gmatch", L.NewFunction(luaStrGmatch))
+// luaPatternFuncs are the replacements of the string library's pattern
+// functions (gfind is gmatch's old name). They have no upvalues, so every VM
+// shares them (see lua_stdlib.go).
+var luaPatternFuncs = map[string]lua.LGFunction{
+	"find":   luaStrFind,
+	"match":  luaStrMatch,
+	"gmatch": luaStrGmatch,
+	"gfind":  luaStrGmatch,
 }
 
 // luaPatternCheck returns the function luapm calls while matching: the

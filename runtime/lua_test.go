@@ -359,3 +359,26 @@ print(#table.concat(t, ","), #s:gsub("x", "yy"), #string.format("%99d|%s", 1, s)
 		t.Fatalf("out %q err %v", out, err)
 	}
 }
+
+// BenchmarkNewVM is the cost of one fresh sandboxed VM.
+func BenchmarkNewVM(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		NewVM(VMOptions{}).Close()
+	}
+}
+
+// BenchmarkNewVMRequireDSL is a fresh VM plus require("cells.dsl") (the
+// protos are compiled once per process), what every DSL file costs before
+// its own code runs.
+func BenchmarkNewVMRequireDSL(b *testing.B) {
+	b.ReportAllocs()
+	src := []byte(`require("cells.dsl").install(_G)`)
+	for b.Loop() {
+		vm := NewVM(VMOptions{})
+		if err := vm.DoChunk("bench.lua", src); err != nil {
+			b.Fatal(err)
+		}
+		vm.Close()
+	}
+}

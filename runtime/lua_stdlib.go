@@ -1,0 +1,129 @@
+package runtime
+
+import (
+	"sort"
+	"sync"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// The standard libraries of a VM are not opened per VM: opening them
+// (RegisterModule) allocates a Go function object per library function and
+// grows every table entry by entry, which was half the cost of NewVM. They
+// are opened once in a template state, and each VM gets fresh, presized
+// tables holding the template's function values. Sharing those is safe:
+// they are Go functions without upvalues that anything could change (or
+// closures over other such functions), which work on the LState that calls
+// them; the only field of an LFunction that Lua can write is its
+// environment, and setfenv/getfenv are not in the sandbox. The entries are
+// sorted, so pairs() over a library has the same order in every VM.
+
+// luaEntry is one field of a library table.
+type luaEntry struct {
+	key string
+	val lua.LValue
+}
+
+// luaLib is one library table: its global name and its fields.
+type luaLib struct {
+	name    string
+	entries []luaEntry
+}
+
+// luaStd is the sandbox's share of the gopher-lua libraries.
+type luaStd struct {
+	globals []luaEntry // base library functions and _VERSION
+	libs    []luaLib   // coroutine, math, string, table
+}
+
+// sandboxHidden are the base library globals a VM never gets: they reach
+// the filesystem, compile code at run time, change environments, or tell
+// the collector what to do.
+var sandboxHidden = map[string]bool{
+	"dofile": true, "loadfile": true, "load": true, "loadstring": true, "module": true,
+	"setfenv": true, "getfenv": true, "collectgarbage": true, "_printregs": true,
+	"newproxy": true, "_GOPHER_LUA_VERSION": true, "require": true, "print": true, "_G": true,
+}
+
+var (
+	luaStdOnce sync.Once
+	luaStdV    *luaStd
+)
+
+// luaStdlib opens base, table, string, math and coroutine in a template
+// state once per process and returns their contents, with the string
+// library's pattern functions replaced by the interruptible ones
+// (lua_pattern.go).
+func luaStdlib() *luaStd {
+	luaStdOnce.Do(func() {
+		L := lua.NewState(lua.Options{SkipOpenLibs: true})
+		for _, open := range []lua.LGFunction{lua.OpenBase, lua.OpenTable, lua.OpenString, lua.OpenMath, lua.OpenCoroutine} {
+			L.Push(L.NewFunction(open))
+			L.Call(0, 0)
+		}
+		std := &luaStd{}
+		L.G.Global.ForEach(func(k, v lua.LValue) {
+			name := k.String()
+			if sandboxHidden[name] {
+				return
+			}
+			if t, ok := v.(*lua.LTable); ok {
+				lib := luaLib{name: name}
+				if name == lua.StringLibName {
+					for fn, g := range luaPatternFuncs {
+						t.RawSetString(fn, L.NewFunction(g))
+					}
+				}
+				t.ForEach(func(k, v lua.LValue) {
+					if k.String() != "__index" { // the string library's self-reference
+						lib.entries = append(lib.entries, luaEntry{k.String(), v})
+					}
+				})
+				sortEntries(lib.entries)
+				std.libs = append(std.libs, lib)
+				return
+			}
+			std.globals = append(std.globals, luaEntry{name, v})
+		})
+		sortEntries(std.globals)
+		sort.Slice(std.libs, func(i, j int) bool { return std.libs[i].name < std.libs[j].name })
+		luaStdV = std
+	})
+	return luaStdV
+}
+
+func sortEntries(es []luaEntry) {
+	sort.Slice(es, func(i, j int) bool { return es[i].key < es[j].key })
+}
+
+// openStdlib fills the VM's globals and _LOADED with fresh library tables.
+func (vm *VM) openStdlib() {
+	std := luaStdlib()
+	L := vm.L
+	g := L.G.Global
+	vm.loaded = L.CreateTable(0, len(std.libs)+4)
+	L.G.Registry.RawSetString("_LOADED", vm.loaded)
+	g.RawSetString("_G", g)
+	vm.loaded.RawSetString("_G", g)
+	for _, e := range std.globals {
+		g.RawSetString(e.key, e.val)
+	}
+	for _, lib := range std.libs {
+		t := L.CreateTable(0, len(lib.entries))
+		for _, e := range lib.entries {
+			t.RawSetString(e.key, e.val)
+		}
+		g.RawSetString(lib.name, t)
+		vm.loaded.RawSetString(lib.name, t)
+	}
+}
+
+// stdEntries returns the template fields of library name.
+func stdEntries(name string) []luaEntry {
+	for _, lib := range luaStdlib().libs {
+		if lib.name == name {
+			return lib.entries
+		}
+	}
+	return nil
+}
