@@ -5,7 +5,6 @@ package kernel
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,7 +30,7 @@ var lxDevNodes = []struct {
 // cell root as "/", a fresh /proc of the cell's PID namespace, a minimal
 // /dev. It returns an open descriptor of that /proc (the sampler reads it
 // even if something is later mounted over /proc).
-func lxSetupRoot(cfg *lxHolderConfig) (procDir *os.File, err error) {
+func lxSetupRoot(cfg *lxHolderConfig) (procDir int, err error) {
 	step := func(what string, err error) error {
 		if err != nil {
 			return fmt.Errorf("cell %s: setup root: %s: %w", cfg.Name, what, err)
@@ -42,60 +41,60 @@ func lxSetupRoot(cfg *lxHolderConfig) (procDir *os.File, err error) {
 	// host, while the host's unmounts under the root still reach the cell
 	// (so a volume unmounted on the host is not kept busy by the cell).
 	if err := step("make mounts private", unix.Mount("", "/", "", unix.MS_REC|unix.MS_SLAVE, "")); err != nil {
-		return nil, err
+		return -1, err
 	}
 	// pivot_root needs the new root to be a mount point.
 	if err := step("bind root", unix.Mount(cfg.RootAbs, cfg.RootAbs, "", unix.MS_BIND|unix.MS_REC, "")); err != nil {
-		return nil, err
+		return -1, err
 	}
 	if err := step("chdir root", unix.Chdir(cfg.RootAbs)); err != nil {
-		return nil, err
+		return -1, err
 	}
 	// pivot_root(".", ".") stacks the old root on top of the new one; the
 	// lazy unmount then drops it, so no path leads back to the host.
 	if err := step("pivot_root", unix.PivotRoot(".", ".")); err != nil {
-		return nil, err
+		return -1, err
 	}
 	if err := step("detach old root", unix.Unmount(".", unix.MNT_DETACH)); err != nil {
-		return nil, err
+		return -1, err
 	}
 	if err := step("chdir /", unix.Chdir("/")); err != nil {
-		return nil, err
+		return -1, err
 	}
 	// From here every path is resolved inside the cell root: a symlink
 	// planted there cannot lead out of it any more.
 	if err := step("/dev", lxSetupDev()); err != nil {
-		return nil, err
+		return -1, err
 	}
 	if err := step("/proc", lxEnsureDir("/proc", 0o555)); err != nil {
-		return nil, err
+		return -1, err
 	}
 	if err := step("mount /proc", unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")); err != nil {
-		return nil, err
+		return -1, err
 	}
-	procDir, err = os.Open("/proc")
+	procDir, err = unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, step("open /proc", err)
+		return -1, step("open /proc", err)
 	}
 	for _, p := range lxMaskedFiles {
 		if err := unix.Mount("/dev/null", p, "", unix.MS_BIND, ""); err != nil && !errors.Is(err, unix.ENOENT) {
-			return nil, step("mask "+p, err)
+			return -1, step("mask "+p, err)
 		}
 	}
 	for _, p := range lxMaskedDirs {
 		if err := unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=0"); err != nil && !errors.Is(err, unix.ENOENT) {
-			return nil, step("mask "+p, err)
+			return -1, step("mask "+p, err)
 		}
 	}
 	if lxReadOnlyProc(cfg.Profile) {
 		for _, p := range lxReadOnlyPaths {
 			if err := lxBindReadOnly(p); err != nil && !errors.Is(err, unix.ENOENT) {
-				return nil, step("read-only "+p, err)
+				return -1, step("read-only "+p, err)
 			}
 		}
 	}
 	if err := step("hostname", unix.Sethostname([]byte(cfg.Name))); err != nil {
-		return nil, err
+		return -1, err
 	}
 	return procDir, nil
 }

@@ -4,9 +4,11 @@ package kernel
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,94 +21,147 @@ import (
 //
 // CPU comes from the cgroup's cpu.stat (usage_usec, which keeps the time
 // of members that already exited) minus the holder's own time.
+//
+// The loop allocates nothing (fixed buffers, raw system calls): an idle
+// holder then never triggers a garbage collection, which would touch
+// megabytes of runtime metadata (see lxTrim).
 func (h *lxHolder) sample() {
 	var prev uint64
-	first := true
-	var ring []uint64
+	var ring [10]uint64
+	n := 0
 	for range time.Tick(time.Second) {
-		h.reap()
+		if n > 0 && n%60 == 0 {
+			lxTrim()
+		}
 		h.mu.Lock()
+		h.reapLocked()
 		st := h.scan()
 		h.mu.Unlock()
 		ticks := h.cpuTicks()
 		var delta uint64
-		if !first && ticks > prev {
+		if n > 0 && ticks > prev {
 			delta = ticks - prev
 		}
-		first = false
 		prev = ticks
-		ring = append(ring, delta)
-		if len(ring) > 10 {
-			ring = ring[1:]
-		}
+		ring[n%len(ring)] = delta
+		n++
+		k := min(n, len(ring))
 		var sum uint64
-		for _, d := range ring {
+		for _, d := range ring[:k] {
 			sum += d
 		}
 		st.CPU1s = delta
-		st.CPU10s = sum / uint64(len(ring))
+		st.CPU10s = sum / uint64(k)
 		h.statsMu.Lock()
 		h.stats = st
 		h.statsMu.Unlock()
 	}
 }
 
+// lxScanBuffers are the sampler's reusable buffers (guarded by h.mu).
+type lxScanBuffers struct {
+	dents [8192]byte
+	path  [32]byte
+	stat  [1024]byte
+	cpu   [512]byte
+	ru    unix.Rusage
+}
+
 // cpuTicks is the cgroup's CPU time minus the holder's, in 1/100 s.
 func (h *lxHolder) cpuTicks() uint64 {
-	buf := make([]byte, 512)
-	n, _ := h.cpuStat.ReadAt(buf, 0)
-	var usec uint64
-	for _, line := range strings.Split(string(buf[:n]), "\n") {
-		if v, ok := strings.CutPrefix(line, "usage_usec "); ok {
-			usec, _ = strconv.ParseUint(strings.TrimSpace(v), 10, 64)
-		}
-	}
-	var ru unix.Rusage
-	if unix.Getrusage(unix.RUSAGE_SELF, &ru) == nil {
+	b := &h.scanBuf
+	k, _ := h.cpuStat.ReadAt(b.cpu[:], 0)
+	usec := lxField(b.cpu[:k], "usage_usec ")
+	if unix.Getrusage(unix.RUSAGE_SELF, &b.ru) == nil {
+		ru := &b.ru
 		self := uint64(ru.Utime.Sec+ru.Stime.Sec)*1e6 + uint64(ru.Utime.Usec+ru.Stime.Usec)
-		if usec > self {
-			usec -= self
-		} else {
-			usec = 0
-		}
+		usec -= min(usec, self)
 	}
 	return usec / 10000
+}
+
+// lxField parses the decimal after key at the start of a line of b.
+func lxField(b []byte, key string) uint64 {
+	for i := 0; i+len(key) <= len(b); i++ {
+		if (i == 0 || b[i-1] == '\n') && string(b[i:i+len(key)]) == key {
+			v, _ := lxAtou(b[i+len(key):])
+			return v
+		}
+	}
+	return 0
+}
+
+// lxAtou parses leading decimal digits.
+func lxAtou(b []byte) (uint64, int) {
+	var v uint64
+	i := 0
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		v = v*10 + uint64(b[i]-'0')
+	}
+	return v, i
 }
 
 // scan counts the members through the cell's own procfs: every pid but 1.
 // The caller holds h.mu.
 func (h *lxHolder) scan() lxStats {
 	var st lxStats
-	if _, err := h.procDir.Seek(0, 0); err != nil {
+	b := &h.scanBuf
+	if _, err := unix.Seek(h.procDir, 0, 0); err != nil {
 		return st
 	}
-	names, _ := h.procDir.Readdirnames(-1)
-	buf := make([]byte, 1024)
-	dfd := int(h.procDir.Fd())
-	for _, n := range names {
-		if n == "1" || n == "" || n[0] < '0' || n[0] > '9' {
-			continue
+	for {
+		n, err := unix.Getdents(h.procDir, b.dents[:])
+		if err != nil || n <= 0 {
+			return st
 		}
-		fd, err := unix.Openat(dfd, n+"/stat", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			continue // exited meanwhile
-		}
-		k, _ := unix.Read(fd, buf)
-		unix.Close(fd)
-		if k <= 0 {
-			continue
-		}
-		state, vsize, ok := lxParseStat(buf[:k])
-		if !ok {
-			continue
-		}
-		st.Refs++
-		if state != 'Z' && state != 'X' {
-			st.Procs++
-			st.Memory += vsize
+		// struct linux_dirent64: ino 8, off 8, reclen 2, type 1, name.
+		for off := 0; off+19 < n; {
+			reclen := int(binary.NativeEndian.Uint16(b.dents[off+16:]))
+			if reclen <= 0 {
+				break
+			}
+			name := b.dents[off+19 : off+reclen]
+			off += reclen
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
+			}
+			if len(name) == 0 || name[0] < '1' || name[0] > '9' || (len(name) == 1 && name[0] == '1') {
+				continue
+			}
+			state, vsize, ok := h.readStat(name)
+			if !ok {
+				continue // exited meanwhile
+			}
+			st.Refs++
+			if state != 'Z' && state != 'X' {
+				st.Procs++
+				st.Memory += vsize
+			}
 		}
 	}
-	return st
+}
+
+// readStat reads <pid>/stat relative to the cell's /proc without
+// allocating: a NUL-terminated path in a fixed buffer and a raw openat.
+func (h *lxHolder) readStat(pid []byte) (state byte, vsize uint64, ok bool) {
+	b := &h.scanBuf
+	if len(pid)+len("/stat")+1 > len(b.path) {
+		return 0, 0, false
+	}
+	k := copy(b.path[:], pid)
+	k += copy(b.path[k:], "/stat")
+	b.path[k] = 0
+	fd, _, errno := unix.Syscall6(unix.SYS_OPENAT, uintptr(h.procDir), uintptr(unsafe.Pointer(&b.path[0])),
+		unix.O_RDONLY|unix.O_CLOEXEC, 0, 0, 0)
+	if errno != 0 {
+		return 0, 0, false
+	}
+	n, _ := unix.Read(int(fd), b.stat[:])
+	unix.Close(int(fd))
+	if n <= 0 {
+		return 0, 0, false
+	}
+	return lxParseStat(b.stat[:n])
 }
 
 // lxParseStat returns the state and vsize of a /proc/<pid>/stat line;
@@ -116,12 +171,18 @@ func lxParseStat(b []byte) (state byte, vsize uint64, ok bool) {
 	if i < 0 || i+2 >= len(b) {
 		return 0, 0, false
 	}
-	f := strings.Fields(string(b[i+2:]))
-	if len(f) < 21 {
-		return 0, 0, false
+	b = b[i+2:]
+	state = b[0]
+	// Skip to field 23: 20 separators after the state (field 3).
+	for f := 3; f < 23; f++ {
+		j := bytes.IndexByte(b, ' ')
+		if j < 0 {
+			return 0, 0, false
+		}
+		b = b[j+1:]
 	}
-	vsize, _ = strconv.ParseUint(f[20], 10, 64)
-	return f[0][0], vsize, true
+	vsize, k := lxAtou(b)
+	return state, vsize, k > 0
 }
 
 // lxProcStart returns the start time (clock ticks after boot) of a host

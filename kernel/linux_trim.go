@@ -5,6 +5,7 @@ package kernel
 import (
 	"bufio"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -12,7 +13,12 @@ import (
 )
 
 // lxTrim gives back the memory an idle holder does not need: the
-// page-table mappings of its own binary's code and read-only data.
+// page-table mappings of its own binary's code and read-only data. It
+// collects garbage first, because a collection walks type and stack
+// metadata all over the read-only data and would map it again right away
+// (the sampler allocates nothing, so between trims no collection runs but
+// the runtime's forced one every two minutes, which the one-minute trims
+// pre-empt).
 //
 // Why: every package initialiser of the (large) binary ran once at start,
 // and the kernel's fault-around mapped most of the file, so a fresh holder
@@ -24,6 +30,7 @@ import (
 // is left alone (dropping it would revert Go's globals to the file's
 // contents).
 func lxTrim() {
+	runtime.GC()
 	var st unix.Stat_t
 	if unix.Stat("/proc/self/exe", &st) != nil {
 		return

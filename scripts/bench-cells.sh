@@ -85,6 +85,11 @@ printf '  cellctl create+exec+destroy %8s ms\n' "$c"
 printf '  crun run                    %8s ms\n' "$r"
 printf '  unshare -fpmiu + chroot     %8s ms\n' "$u"
 printf '  cells / crun                %8s   (target <= 0.5)\n' "$(echo "$c $r" | awk '{printf "%.2f", $1/$2}')"
+# The same life cycle through the Go API, without three CLI start-ups
+# (BenchmarkCreateExecDestroy in kernel/, mean of $RUNS).
+g=$(go test -run '^$' -bench BenchmarkCreateExecDestroy -benchtime "${RUNS}x" -count 1 ./kernel/ 2>/dev/null |
+	awk '/^BenchmarkCreateExecDestroy/{printf "%.1f", $3/1e6}')
+printf '  driver API (one process)    %8s ms (mean)\n' "${g:-n/a}"
 
 echo "== memory of idle cells (kB)"
 state=$CELLMAN_PREFIX/var/cellman/state/kernel/cells
