@@ -42,7 +42,7 @@ const (
 // process, so the cell's own PID 1 does the starting).
 type lxHolder struct {
 	cfg     lxHolderConfig
-	procDir int      // the cell's procfs, opened before anything ran
+	procDir int // the cell's procfs, opened before anything ran
 	scanBuf lxScanBuffers
 	cpuStat *os.File // the cell cgroup's cpu.stat, opened before pivot_root
 	devNull int      // the cell's /dev/null
