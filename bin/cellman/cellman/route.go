@@ -17,8 +17,8 @@ var topLevel = map[string]handler{
 // aliases are rewritten to `cell <word> ...`.
 var aliases = map[string]bool{"list": true, "start": true, "stop": true, "restart": true, "shell": true}
 
-// groups maps each group's subcommands to their handlers. Commands of later
-// work are stubs in notyet.go.
+// groups maps each group's subcommands to their handlers, each defined in
+// the file of its command.
 var groups = map[string]map[string]handler{
 	"cell": {
 		"list":    cmdCellList,
