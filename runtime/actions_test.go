@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -385,4 +386,41 @@ for _, k in ipairs(names) do
 end
 eq(#names, #actions.builtin)
 `)
+}
+
+// TestLoadCustomActions ships a kind the way an operator does, as a file
+// in <DSL dir>/actions, and loads it into a VM.
+func TestLoadCustomActions(t *testing.T) {
+	e := newActionEnv(t)
+	dir := ActionsDir(paths.FromEnv())
+	if dir != filepath.Join(os.Getenv("CELLMAN_PREFIX"), "etc/cellman/actions") {
+		t.Fatalf("ActionsDir = %s", dir)
+	}
+	if err := LoadCustomActions(e.vm, dir); err != nil {
+		t.Fatalf("missing dir: %v", err)
+	}
+	e.write(t, dir+"/10-motd.lua", `
+require("cells.actions").register {
+  kind = "motd",
+  fields = { { name = "text", type = "string", required = true } },
+  positional = { "text" },
+  describe = function(ctx, args) return "motd" end,
+  run = function(ctx, args) ctx:must(ctx.fs:write_file("/etc/motd", ctx:render(args.text) .. "\n")) end,
+}
+`, 0o644)
+	e.write(t, dir+"/README", "not lua", 0o644)
+	if err := LoadCustomActions(e.vm, dir); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t, `
+local doc = require("cells.dsl.actions").validate({ file = "x.lua", line = 1, fail = function(_, m) error(m, 0) end },
+  { kind = "motd", text = "hi {{ cell_name }}" }, 1)
+run("motd", doc.args)
+eq(LOG[1], "motd")
+`)
+	fileIs(t, e.root+"/etc/motd", "hi web\n")
+	e.write(t, dir+"/20-bad.lua", "require('cells.actions').register{ kind = 'bad' }\n", 0o644)
+	if err := LoadCustomActions(e.vm, dir); err == nil || !strings.Contains(err.Error(), "20-bad.lua:1: action bad: run must be function") {
+		t.Fatalf("bad file: %v", err)
+	}
 }

@@ -44,14 +44,21 @@ local function copy_fields(fields)
   return out
 end
 
+-- fail raises msg at the operator's file:line (the first frame outside
+-- luastd), as DSL errors do.
+local function fail(msg)
+  local file, line = require("cells.site").where()
+  error(file .. ":" .. line .. ": " .. msg, 0)
+end
+
 function M.register(def)
-  if type(def) ~= "table" then error("action definition must be table", 2) end
+  if type(def) ~= "table" then fail("action definition must be table") end
   local kind = def.kind
-  if type(kind) ~= "string" then error("action kind must be string", 2) end
-  if is_builtin[kind] then error("action kind " .. kind .. " is built in", 2) end
-  if type(def.run) ~= "function" then error("action " .. kind .. ": run must be function", 2) end
+  if type(kind) ~= "string" then fail("action kind must be string") end
+  if is_builtin[kind] then fail("action kind " .. kind .. " is built in") end
+  if type(def.run) ~= "function" then fail("action " .. kind .. ": run must be function") end
   if def.describe ~= nil and type(def.describe) ~= "function" then
-    error("action " .. kind .. ": describe must be function", 2)
+    fail("action " .. kind .. ": describe must be function")
   end
   -- The DSL registry turns fields into its record form: give it a copy.
   require("cells.dsl.actions").register {
