@@ -43,7 +43,7 @@ func Decode(docs *lua.LTable) (*State, error) {
 			}
 		case "volume":
 			v := &Volume{Name: name, Site: d.site, Mode: d.str("mode", false)}
-			d.done("kind", "name", "file", "line", "mode")
+			d.done(volumeKeys)
 			if d.err == nil {
 				st.Volumes = append(st.Volumes, v)
 			}
@@ -149,29 +149,45 @@ func (d *decoder) strList(key string) []string {
 	return out
 }
 
-// done reports the first unknown key (sorted) of the table.
-func (d *decoder) done(known ...string) {
+// done reports the first unknown key (sorted) of the table; known is one
+// of the key sets below.
+func (d *decoder) done(known map[string]bool) {
 	if d.err != nil {
 		return
 	}
-	set := make(map[string]bool, len(known))
-	for _, k := range known {
-		set[k] = true
-	}
 	var bad []string
-	d.t.ForEach(func(k, _ lua.LValue) {
+	for k, _ := d.t.Next(lua.LNil); k != lua.LNil; k, _ = d.t.Next(k) {
 		s, ok := k.(lua.LString)
 		if !ok {
 			bad = append(bad, "["+k.String()+"]")
-		} else if !set[string(s)] {
+		} else if !known[string(s)] {
 			bad = append(bad, string(s))
 		}
-	})
+	}
 	if len(bad) > 0 {
 		sort.Strings(bad)
 		d.fail(bad[0], "is unknown")
 	}
 }
+
+func keySet(keys ...string) map[string]bool {
+	m := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
+}
+
+// The keys of each document table.
+var (
+	volumeKeys    = keySet("kind", "name", "file", "line", "mode")
+	cellKeys      = keySet("kind", "name", "file", "line", "autostart", "depends_on", "mounts", "healthcheck", "create", "supervise")
+	createKeys    = keySet("profile", "reserved_ports", "rlimit_nofile", "rlimit_as", "rlimit_core")
+	superviseKeys = keySet("cmd", "run_as", "log")
+	logKeys       = keySet("facility", "stdout_level", "stderr_level", "tag")
+	applyKeys     = keySet("kind", "name", "file", "line", "actions")
+	actionKeys    = keySet("kind", "file", "line", "args", "sources")
+)
 
 func (d *decoder) cell(name string) *Cell {
 	c := &Cell{Name: name, Site: d.site}
@@ -201,7 +217,7 @@ func (d *decoder) cell(name string) *Cell {
 		RlimitAS:      cr.str("rlimit_as", false),
 		RlimitCore:    cr.str("rlimit_core", false),
 	}
-	cr.done("profile", "reserved_ports", "rlimit_nofile", "rlimit_as", "rlimit_core")
+	cr.done(createKeys)
 	d.up(cr)
 
 	sv := d.sub("supervise")
@@ -214,12 +230,11 @@ func (d *decoder) cell(name string) *Cell {
 		StderrLevel: lg.str("stderr_level", false),
 		Tag:         lg.str("tag", false),
 	}
-	lg.done("facility", "stdout_level", "stderr_level", "tag")
+	lg.done(logKeys)
 	sv.up(lg)
-	sv.done("cmd", "run_as", "log")
+	sv.done(superviseKeys)
 	d.up(sv)
-	d.done("kind", "name", "file", "line", "autostart", "depends_on", "mounts",
-		"healthcheck", "create", "supervise")
+	d.done(cellKeys)
 	return c
 }
 
@@ -270,11 +285,11 @@ func (d *decoder) apply(name string) *Apply {
 				ad.fail("sources", "field '%s' is not a string argument", s)
 			}
 		}
-		ad.done("kind", "file", "line", "args", "sources")
+		ad.done(actionKeys)
 		d.up(ad)
 		a.Actions = append(a.Actions, act)
 	}
-	d.done("kind", "name", "file", "line", "actions")
+	d.done(applyKeys)
 	return a
 }
 
@@ -282,14 +297,14 @@ func (d *decoder) apply(name string) *Apply {
 func arrayLen(t *lua.LTable) (int, error) {
 	n := t.Len()
 	count := 0
-	bad := false
-	t.ForEach(func(k, _ lua.LValue) {
+	for k, _ := t.Next(lua.LNil); k != lua.LNil; k, _ = t.Next(k) {
 		count++
-		if f, ok := k.(lua.LNumber); !ok || float64(f) != math.Trunc(float64(f)) || f < 1 || int(f) > n {
-			bad = true
+		f, ok := k.(lua.LNumber)
+		if !ok || float64(f) != math.Trunc(float64(f)) || f < 1 || int(f) > n || count > n {
+			return 0, fmt.Errorf("expected array table")
 		}
-	})
-	if bad || count != n {
+	}
+	if count != n {
 		return 0, fmt.Errorf("expected array table")
 	}
 	return n, nil
@@ -340,17 +355,12 @@ func decodeTable(t *lua.LTable, depth int) (Value, error) {
 		return l, nil
 	}
 	var keys []string
-	var bad error
-	t.ForEach(func(k, _ lua.LValue) {
+	for k, _ := t.Next(lua.LNil); k != lua.LNil; k, _ = t.Next(k) {
 		s, ok := k.(lua.LString)
 		if !ok {
-			bad = fmt.Errorf("table mixes array items and named keys")
-			return
+			return nil, fmt.Errorf("table mixes array items and named keys")
 		}
 		keys = append(keys, string(s))
-	})
-	if bad != nil {
-		return nil, bad
 	}
 	sort.Strings(keys)
 	if len(keys) == 1 && keys[0] == fromEnvKey {

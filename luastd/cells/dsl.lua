@@ -82,11 +82,7 @@ function M.apply(name, t)
   end
   local docs = {}
   for i = 1, #list do
-    local a = list[i]
-    local actx = ctx
-    local s = type(a) == "table" and actions.sites[a]
-    if s then actx = check.at(s[1], s[2], ctx.what) end
-    docs[i] = actions.validate(actx, a, i)
+    docs[i] = actions.validate(ctx, list[i], i)
   end
   add({ kind = "apply", name = name, file = ctx.file, line = ctx.line, actions = docs })
 end

@@ -27,10 +27,6 @@ local builtin = require("cells.dsl.builtin")
 
 local M = {}
 
--- F names the slots of a field record.
-M.F = { name = 1, type = 2, required = 3, default = 4, source = 5, path = 6,
-  nonempty = 7, message = 8 }
-
 M.sites = {}  -- raw table built by a helper -> { file, line }
 M.names = {}  -- kind names, built-ins first, then in registration order
 for i, k in ipairs(builtin.names) do M.names[i] = k end
@@ -116,45 +112,60 @@ local function deprecated_key(def, t)
 end
 
 -- validate checks the raw action table t, the index-th action of the apply
--- document named by ctx, and returns the action document:
+-- document named by ctx (a table with file, line, what and fail), and
+-- returns the action document:
 --   { kind = k, file = f, line = n, args = { field = value, ... }, sources = { field, ... } }
+-- A table made by a helper carries the helper's site, which errors name;
+-- a raw table is located at ctx. Error labels are built only on failure:
+-- every DSL file runs this for each of its actions.
 function M.validate(ctx, t, index)
-  local label = "action " .. index
-  if type(t) ~= "table" then ctx:fail(label .. ": action must be table") end
+  local s = type(t) == "table" and M.sites[t]
+  local file, line = ctx.file, ctx.line
+  if s then file, line = s[1], s[2] end
+  local function fail(kind, msg)
+    local label = "action " .. tostring(index)
+    if kind then label = label .. " (" .. kind .. ")" end
+    check.raise(file, line, ctx.what, label .. ": " .. msg)
+  end
+  if type(t) ~= "table" then fail(nil, "action must be table") end
   local kind = t.kind
-  if kind == nil then ctx:fail(label .. ": missing required key 'kind'") end
-  if type(kind) ~= "string" then ctx:fail(label .. ": key 'kind' must be string") end
+  if kind == nil then fail(nil, "missing required key 'kind'") end
+  if type(kind) ~= "string" then fail(nil, "key 'kind' must be string") end
   local def = M.kinds[kind]
   if not def then
-    local msg = label .. ": unknown action kind: " .. kind
-    local s = schema.suggest(kind, M.names)
-    if s then msg = msg .. " (did you mean '" .. s .. "'?)" end
-    ctx:fail(msg)
+    local msg = "unknown action kind: " .. kind
+    local sug = schema.suggest(kind, M.names)
+    if sug then msg = msg .. " (did you mean '" .. sug .. "'?)" end
+    fail(nil, msg)
   end
-  label = label .. " (" .. kind .. "): "
-  local dep = deprecated_key(def, t)
-  if dep then ctx:fail(label .. dep) end
+  if next(def.deprecated) ~= nil then
+    local dep = deprecated_key(def, t)
+    if dep then fail(kind, dep) end
+  end
   local bad = schema.unknown(t, def.known, "")
-  if bad then ctx:fail(label .. bad) end
-  local args, sources = {}, {}
+  if bad then fail(kind, bad) end
+  local args, sources = {}, nil
   local types = M.types
   for _, f in ipairs(def.fields) do
     local name = f[1]
     local v = t[name]
     if v == nil or (f[2] ~= "any" and not f[3] and type(v) == "table" and next(v) == nil) then
-      if f[3] then ctx:fail(label .. "missing required key '" .. name .. "'") end
+      if f[3] then fail(kind, "missing required key '" .. name .. "'") end
       v = f[4]
     else
       local out, err = types[f[2]](v, f)
-      if out == nil then ctx:fail(label .. err) end
+      if out == nil then fail(kind, err) end
       v = out
     end
     if v ~= nil then
       args[name] = v
-      if f[5] then sources[#sources + 1] = name end
+      if f[5] then
+        sources = sources or {}
+        sources[#sources + 1] = name
+      end
     end
   end
-  return { kind = kind, file = ctx.file, line = ctx.line, args = args, sources = sources }
+  return { kind = kind, file = file, line = line, args = args, sources = sources }
 end
 
 -- builder returns the helper function of a kind: positional arguments fill
@@ -163,29 +174,33 @@ end
 function M.builder(kind)
   return function(...)
     local def = M.kinds[kind]
-    local ctx = check.ctx(kind .. "()")
+    local file, line = check.where()
     local n = select("#", ...)
     local t
     if def.varargs then
-      t = def.varargs(ctx, n, { ... })
+      t = def.varargs(check.at(file, line, kind .. "()"), n, { ... })
     else
       local np = #def.positional
       local max = np + ((#def.options > 0) and 1 or 0)
-      if n > max then ctx:fail(kind .. " takes at most " .. max .. " arguments, got " .. n) end
+      if n > max then
+        check.raise(file, line, kind .. "()", kind .. " takes at most " .. max .. " arguments, got " .. n)
+      end
       t = { kind = kind }
       local pos = def.positional
       for i = 1, np do t[pos[i]] = (select(i, ...)) end
       local opts = (select(np + 1, ...))
       if opts ~= nil then
-        if type(opts) ~= "table" then ctx:fail(kind .. " options must be table") end
-        local dep = deprecated_key(def, opts)
-        if dep then ctx:fail(dep) end
+        if type(opts) ~= "table" then check.raise(file, line, kind .. "()", kind .. " options must be table") end
+        if next(def.deprecated) ~= nil then
+          local dep = deprecated_key(def, opts)
+          if dep then check.raise(file, line, kind .. "()", dep) end
+        end
         local bad = schema.unknown(opts, def.options, "")
-        if bad then ctx:fail(bad) end
+        if bad then check.raise(file, line, kind .. "()", bad) end
         for k, v in pairs(opts) do t[k] = v end
       end
     end
-    M.sites[t] = { ctx.file, ctx.line }
+    M.sites[t] = { file, line }
     return t
   end
 end

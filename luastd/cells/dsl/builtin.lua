@@ -2,7 +2,7 @@
 -- defs[kind]() returns the definition that cells.dsl.actions installs on
 -- first use. Fields are written in the registry's compact record form
 -- { name, type, required, default, source, path, nonempty, message }
--- (cells.dsl.actions.F): array-only tables are much cheaper to build in
+-- (see cells.dsl.actions): array-only tables are much cheaper to build in
 -- gopher-lua than keyed ones, and every DSL file builds them afresh.
 local deprecated_token_env = 'template token_env is deprecated; use tokens={name=from_env("ENV")}'
 
