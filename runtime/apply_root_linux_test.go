@@ -1,0 +1,109 @@
+package runtime
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"cells/runtime/paths"
+)
+
+// rootPrefix is a bootstrapped scratch prefix for the real Linux driver;
+// every cell it runs is stopped (and unmounted) when the test ends, also on
+// failure.
+func rootPrefix(t *testing.T) paths.Paths {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: real cells with the Linux driver")
+	}
+	dir := t.TempDir()
+	t.Setenv("CELLMAN_PREFIX", dir)
+	t.Setenv("CELLS_DRIVER", "")
+	t.Setenv("CELLMAN_DSL_DIR", "")
+	p := paths.New(dir, "")
+	if _, err := Bootstrap(p, BootstrapOptions{}); err != nil {
+		t.Skipf("cannot bootstrap a base here: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := StopAll(LifecycleOptions{Paths: p}); err != nil {
+			t.Errorf("cleanup: stop --all: %v", err)
+		}
+		if m, err := Mounts(); err == nil {
+			for mp := range m {
+				if strings.HasPrefix(mp, dir+"/") {
+					t.Errorf("cleanup: still mounted: %s", mp)
+				}
+			}
+		}
+	})
+	return p
+}
+
+const walkthroughDSL = `volume("data", { mode = "0755" })
+cell("web", {
+  autostart = true,
+  supervise = { cmd = "exec sleep 1000" },
+  mounts = { volume("data", { target = "/srv", mode = "rw" }) },
+  healthcheck = "test -f /srv/index.html",
+})
+apply("web", {
+  file("/srv/index.html", "hello {{ cell_name }}\n", { mode = "0644" }),
+  line("/etc/hosts", "127.0.0.1 web"),
+})
+`
+
+// TestApplyWalkthroughRoot: the operating model on real cells: drift
+// (exit 2), converge, clean (exit 0), an edited file drifts again, a
+// stopped autostart cell is started again.
+func TestApplyWalkthroughRoot(t *testing.T) {
+	p := rootPrefix(t)
+	writeDSL(t, p, "10-web.lua", walkthroughDSL)
+	dry := func(want int) {
+		t.Helper()
+		var out bytes.Buffer
+		code, err := Apply(ApplyOptions{Paths: p, DryRun: true, Silent: true, Stdout: &out})
+		if err != nil || code != want {
+			t.Fatalf("dry run: code %d (want %d), err %v", code, want, err)
+		}
+	}
+	apply := func() {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code, err := Apply(ApplyOptions{Paths: p, Stdout: &out, Stderr: &errb, Columns: 120}); err != nil || code != 0 {
+			t.Fatalf("apply: %d %v\n%s%s", code, err, out.String(), errb.String())
+		}
+	}
+	dry(2)
+	apply()
+	dry(0)
+	b, err := os.ReadFile(filepath.Join(p.Volume("data"), "index.html"))
+	if err != nil || string(b) != "hello web\n" {
+		t.Fatalf("index.html %q, %v", b, err)
+	}
+	id1, err := kernelCellID(p, "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	writeDSL(t, p, "10-web.lua", strings.Replace(walkthroughDSL, "hello", "hi", 1))
+	dry(2)
+	apply()
+	dry(0)
+	b, _ = os.ReadFile(filepath.Join(p.Volume("data"), "index.html"))
+	if string(b) != "hi web\n" {
+		t.Fatalf("index.html %q", b)
+	}
+	id2, err := kernelCellID(p, "web")
+	if err != nil || id2 == id1 {
+		t.Fatalf("actions on an autostart cell restart it: ids %d %d, %v", id1, id2, err)
+	}
+
+	if err := StopCell("web", LifecycleOptions{Paths: p}); err != nil {
+		t.Fatal(err)
+	}
+	dry(2)
+	apply()
+	dry(0)
+}
