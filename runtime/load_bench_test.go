@@ -76,7 +76,7 @@ func benchLoad(b *testing.B, n int) {
 	}
 	// The machine is shared: CPU time per op (all workers) is the figure
 	// that contention disturbs least.
-	b.ReportMetric(float64((cpuTime() - cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/op")
 }
 
