@@ -67,7 +67,7 @@ func lxProbe(t testing.TB) string {
 
 // lxApplets are the busybox commands a test root offers.
 var lxApplets = []string{"sh", "ps", "ls", "cat", "echo", "sleep", "true", "false", "id",
-	"kill", "mount", "mknod", "chroot", "sysctl", "hostname", "readlink", "wc", "env", "pwd", "grep"}
+	"kill", "mount", "mknod", "chroot", "sysctl", "hostname", "readlink", "wc", "env", "pwd", "grep", "head"}
 
 // lxTestRoot builds a tiny root: busybox with its libraries, the probe, an
 // /etc with passwd and group, and /cell-marker (the host has none).

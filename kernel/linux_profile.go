@@ -6,44 +6,58 @@ import "golang.org/x/sys/unix"
 
 // The upstream profiles (reference section 8.3) mapped to Linux mechanisms.
 //
-//	upstream rule (scope)            LOW                        MEDIUM                        HIGH
-//	process: other cells invisible,  PID namespace; holder and  same                          same
-//	  no signal/ptrace across cells  exec stage non-dumpable;
-//	                                 CAP_SYS_PTRACE dropped
-//	network: reserved-port rule      cgroup-BPF portguard;      same                          same
-//	                                 bpf(2) denied (seccomp),
-//	                                 CAP_BPF dropped, cgroup ns
-//	system: private sysctls          CAP_SYSLOG dropped, masked same                          same
-//	                                 /proc (kcore, keys,
-//	                                 timer_list, sched_debug..)
-//	system: host admin (module,      module load denied         all denied: caps SYS_MODULE,  same
-//	  mknod, filehandle, chroot,     (seccomp + CAP_SYS_MODULE),  MKNOD, DAC_READ_SEARCH,
-//	  reboot, swap, accounting,      kexec and open_by_handle_at  SYS_CHROOT, SYS_BOOT,
-//	  time, kernel addresses)        denied; rest allowed         SYS_PACCT, SYS_TIME,
-//	                                                              SYS_RESOURCE, NET_ADMIN,
-//	                                                              WAKE_ALARM...; seccomp
-//	                                                              reboot, swapon/off, acct,
-//	                                                              settimeofday, clock_settime,
-//	                                                              clock_adjtime, adjtimex,
-//	                                                              mknod(at) of devices,
-//	                                                              keyctl, syslog, quotactl
-//	system: mount changes            allowed (CAP_SYS_ADMIN)    denied: CAP_SYS_ADMIN, seccomp same
-//	                                                              mount/umount2/pivot_root/
-//	                                                              fsopen/fsmount/move_mount/
-//	                                                              open_tree/mount_setattr
-//	system: sysctl writes            allowed (/proc/sys rw)     /proc/sys, /proc/sysrq-trigger same
-//	                                                              bound read-only
-//	system: SysV IPC                 allowed (IPC namespace)    allowed (IPC namespace)       denied: seccomp shm*,
-//	                                                                                            sem*, msg*
-//	device: raw devices              allowed (minimal /dev;     denied: CAP_SYS_RAWIO,        same
-//	                                 CAP_MKNOD kept)              minimal /dev, no mknod
-//	machdep                          allowed                    denied: iopl/ioperm,          same
-//	                                                              CAP_SYS_RAWIO
-//	no_new_privs                     no                         no                            yes
+//	upstream rule             LOW                           MEDIUM                          HIGH
+//	process: no seeing,       PID namespace (other cells    same                            same
+//	 signalling, ptracing      and the host are invisible:
+//	 outside the cell          ESRCH); holder and exec
+//	                           stage non-dumpable, no
+//	                           CAP_SYS_PTRACE in the cell
+//	network: reserved ports   portguard (cgroup-BPF bind4/6 same                            same
+//	                           at the v2 root); bpf(2)
+//	                           denied, CAP_BPF dropped,
+//	                           cgroup namespace per process
+//	system: private sysctls   CAP_SYSLOG dropped; /proc     same                            same
+//	                           kcore, keys, timer_list,
+//	                           sched_debug, latency_stats,
+//	                           timer_stats masked; acpi,
+//	                           scsi, asound hidden
+//	system: host admin        module load and kexec denied  all denied: caps SYS_ADMIN,     same
+//	 (module, mknod, file-     (seccomp + CAP_SYS_MODULE),   MKNOD, SYS_CHROOT, SYS_BOOT,
+//	 handle, chroot, reboot,   open_by_handle_at denied,     SYS_TIME, SYS_PACCT,
+//	 swap, accounting, time,   CAP_DAC_READ_SEARCH dropped;  SYS_RESOURCE, NET_ADMIN,
+//	 kernel addresses)         the rest allowed              WAKE_ALARM, BLOCK_SUSPEND,
+//	                                                         SYS_TTY_CONFIG, LEASE,
+//	                                                         LINUX_IMMUTABLE dropped;
+//	                                                         seccomp: reboot, swapon/off,
+//	                                                         acct, settimeofday,
+//	                                                         clock_settime/adjtime,
+//	                                                         adjtimex, chroot, keyctl,
+//	                                                         add_key, request_key, syslog,
+//	                                                         quotactl, vhangup,
+//	                                                         name_to_handle_at,
+//	                                                         mknod/mknodat of devices
+//	system: mount changes     allowed (CAP_SYS_ADMIN kept)  denied: no CAP_SYS_ADMIN;       same
+//	                                                         seccomp mount, umount2,
+//	                                                         pivot_root, fsopen, fsconfig,
+//	                                                         fsmount, fspick, move_mount,
+//	                                                         open_tree, mount_setattr
+//	system: sysctl writes     allowed (/proc/sys writable)  denied: /proc/sys, /proc/bus,   same
+//	                                                         /proc/fs, /proc/irq,
+//	                                                         /proc/sysrq-trigger read-only
+//	system: SysV IPC          allowed (own IPC namespace)   allowed (own IPC namespace)     denied: seccomp shm*,
+//	                                                                                          sem*, msg*
+//	device                    allowed (minimal /dev, but    denied: no CAP_MKNOD,           same
+//	                           CAP_MKNOD and raw I/O kept)   CAP_SYS_RAWIO; minimal /dev
+//	machdep                   allowed                       denied: iopl, ioperm            same
+//	                                                         (seccomp, CAP_SYS_RAWIO)
+//	no_new_privs              no                            no                              yes
 //
-// Every profile: PID, mount, UTS, IPC and cgroup namespaces, pivot_root into
-// the cell root with the old root detached, a fresh procfs, a tmpfs /dev,
-// seccomp with an architecture check (foreign and x32 syscalls fail).
+// Every profile: PID, mount, UTS, IPC namespaces (the host network stack is
+// shared, as on NetBSD), a cgroup v2 per cell and a cgroup namespace per
+// process, pivot_root into the cell root with the old root detached, a
+// fresh procfs, a tmpfs /dev (null zero full random urandom tty, devpts
+// newinstance, shm), seccomp with an architecture check (foreign and x32
+// syscall numbers fail), every descriptor above 2 closed at execve.
 // LOW keeps CAP_SYS_ADMIN and CAP_MKNOD, as upstream LOW keeps mounts and
 // device access: root inside a LOW cell can mount a host disk, so LOW is a
 // boundary for the cell's unprivileged users and for process visibility,
