@@ -277,6 +277,7 @@ func TestExecActions(t *testing.T) {
 	e.write(t, e.manifest+"/setup.sh", "echo \"$1|$2|$FOO|$PKG_PATH|$CELLMAN_RUN_UID|$(pwd)\" > \"$OUT\"\n", 0o644)
 	tool := filepath.Join(e.host, "fakepkg")
 	e.write(t, tool, "#!/bin/sh\necho \"$PKG_PATH $*\" > \"$(dirname \"$0\")/pkg.log\"\n", 0o755)
+	t.Setenv("SECRET_OF_CELLMAN", "leak")
 	out := filepath.Join(e.host, "out")
 	e.vm.SetGlobal("OUT", lua.LString(out))
 	e.vm.SetGlobal("TOOL", lua.LString(tool))
@@ -284,8 +285,8 @@ func TestExecActions(t *testing.T) {
 eq(ctx:wrapper("true", { env = { B = "it's", A = "1" }, cwd = "/tmp" }),
   "export PKG_PATH='http://pkgs.example/All'; export CELLMAN_RUN_UID='1000'; export CELLMAN_RUN_GID='1000'; " ..
   "export CELLMAN_RUN_GROUPS='1000,1001'; export A='1'; export B='it'\\''s'; cd '/tmp' || exit 1; true")
-run("exec", { command = "echo {{ cell_name }} > exec.out" })
-eq(LOG[1], "cell exec web: echo web > exec.out")
+run("exec", { command = "echo {{ cell_name }} > exec.out; echo \"$PATH|$HOME|${SECRET_OF_CELLMAN-unset}\" > env.out" })
+eq(LOG[1], "cell exec web: echo web > exec.out; echo \"$PATH|$HOME|${SECRET_OF_CELLMAN-unset}\" > env.out")
 run("script", { path = "setup.sh", args = { "a b", "{{ arch }}" }, env = { FOO = "it's", OUT = OUT }, cwd = "/tmp", timeout = 10 })
 eq(LOG[2], "cell script: " .. MANIFEST .. "/setup.sh")
 fails("^command failed with exit status 3$", run, "exec", { command = "exit 3" })
@@ -300,6 +301,7 @@ run("pkg", { packages = { "nginx", "php-{{ arch }}" } })
 eq(LOG[#LOG], TOOL .. " in cell web (PKG_PATH=http://pkgs.example/All)")
 `)
 	fileIs(t, e.root+"/exec.out", "web\n")
+	fileIs(t, e.root+"/env.out", "/usr/bin:/bin:/usr/sbin:/sbin:/usr/pkg/bin:/usr/pkg/sbin:/usr/local/bin:/usr/local/sbin|/|unset\n")
 	fileIs(t, out, "a b|amd64|it's|http://pkgs.example/All|1000|/tmp\n")
 	fileIs(t, e.host+"/pkg.log", "http://pkgs.example/All nginx php-amd64\n")
 }

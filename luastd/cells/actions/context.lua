@@ -23,6 +23,14 @@ local M = {}
 -- no timeout of its own.
 M.DEFAULT_TIMEOUT = 3600
 
+-- ENV is the environment of in-cell commands (the wrapper exports the rest):
+-- never cellman's own, which may hold secrets. PATH covers pkgsrc's
+-- prefix, where pkg installs programs that later exec and script actions call.
+M.ENV = {
+  PATH = "/usr/bin:/bin:/usr/sbin:/sbin:/usr/pkg/bin:/usr/pkg/sbin:/usr/local/bin:/usr/local/sbin",
+  HOME = "/",
+}
+
 local Ctx = {}
 Ctx.__index = Ctx
 
@@ -192,7 +200,7 @@ function Ctx:exec_argv(argv, o)
   if timeout == nil or timeout == 0 then timeout = self.default_timeout end
   if timeout == 0 then timeout = nil end
   local res, err = proc.exec_in_cell(self.cell_id or self.cell, {
-    argv = argv, stdin = o.stdin, timeout = timeout,
+    argv = argv, env = M.ENV, stdin = o.stdin, timeout = timeout,
     forward = self.forward and not o.raw, capture_stdout = o.capture_stdout,
   })
   self:must(res, err)
