@@ -24,12 +24,26 @@ func (c *cli) storageOptions() runtime.StorageOptions {
 	}
 }
 
+// locked runs f under the apply lock, so a storage change never
+// interleaves with an apply, a start or stop, or another storage change
+// (two restores of one volume); a held lock names its holder.
+func (c *cli) locked(op string, f func() error) error {
+	lock, err := runtime.AcquireLock(c.paths, op)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	return f()
+}
+
 func cmdVolumeCreate(c *cli, args []string) error {
 	a, err := parseVolumeCreateArgs(args)
 	if err != nil {
 		return err
 	}
-	if err := runtime.CreateVolume(c.storageOptions(), a.name, a.mode); err != nil {
+	if err := c.locked("volume create", func() error {
+		return runtime.CreateVolume(c.storageOptions(), a.name, a.mode)
+	}); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "ok volume create name=%s\n", a.name)
@@ -41,8 +55,11 @@ func cmdVolumeRemove(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := runtime.RemoveVolumes(c.storageOptions(), removeRequest(r))
-	if err != nil {
+	var n int
+	if err := c.locked("volume remove", func() (err error) {
+		n, err = runtime.RemoveVolumes(c.storageOptions(), removeRequest(r))
+		return err
+	}); err != nil {
 		return err
 	}
 	c.printRemoved("volume", r, n)
@@ -60,8 +77,11 @@ func cmdCellRemove(c *cli, args []string) error {
 			return err
 		}
 	}
-	n, err := runtime.RemoveCells(c.storageOptions(), req)
-	if err != nil {
+	var n int
+	if err := c.locked("cell remove", func() (err error) {
+		n, err = runtime.RemoveCells(c.storageOptions(), req)
+		return err
+	}); err != nil {
 		return err
 	}
 	c.printRemoved("cell", r, n)
@@ -102,8 +122,11 @@ func (c *cli) backup(k runtime.BackupKind, args []string) error {
 		if err := c.mayRunCells(); err != nil {
 			return err
 		}
-		path, _, err := runtime.CreateBackup(c.storageOptions(), k, b.name)
-		if err != nil {
+		var path string
+		if err := c.locked(group+" backup create", func() (err error) {
+			path, _, err = runtime.CreateBackup(c.storageOptions(), k, b.name)
+			return err
+		}); err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "Created %s backup %s\n", k.Label(), path)
@@ -120,8 +143,11 @@ func (c *cli) backup(k runtime.BackupKind, args []string) error {
 		if err := c.mayRunCells(); err != nil {
 			return err
 		}
-		path, err := runtime.RestoreBackup(c.storageOptions(), k, b.name, b.archive, b.latest)
-		if err != nil {
+		var path string
+		if err := c.locked(group+" backup restore", func() (err error) {
+			path, err = runtime.RestoreBackup(c.storageOptions(), k, b.name, b.archive, b.latest)
+			return err
+		}); err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "Restored %s %s from %s\n", k.Label(), b.name, path)
@@ -132,8 +158,11 @@ func (c *cli) backup(k runtime.BackupKind, args []string) error {
 		if err := c.mayRunCells(); err != nil {
 			return err
 		}
-		path, err := runtime.DeleteBackup(c.paths, k, b.name, b.archive, b.latest)
-		if err != nil {
+		var path string
+		if err := c.locked(group+" backup delete", func() (err error) {
+			path, err = runtime.DeleteBackup(c.paths, k, b.name, b.archive, b.latest)
+			return err
+		}); err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "Deleted %s backup %s\n", k.Label(), path)
@@ -246,7 +275,9 @@ func cmdSystemReset(c *cli, args []string) error {
 	if err := c.mayRunCells(); err != nil {
 		return err
 	}
-	if err := runtime.Reset(c.storageOptions(), runtime.ResetRequest{Cells: a.cells, Volumes: a.volumes, Yes: a.yes}); err != nil {
+	if err := c.locked("system reset", func() error {
+		return runtime.Reset(c.storageOptions(), runtime.ResetRequest{Cells: a.cells, Volumes: a.volumes, Yes: a.yes})
+	}); err != nil {
 		return err
 	}
 	fmt.Fprintln(c.stdout, "ok reset runtime")
