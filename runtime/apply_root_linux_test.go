@@ -3,9 +3,11 @@ package runtime
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"cells/runtime/paths"
 )
@@ -106,4 +108,92 @@ func TestApplyWalkthroughRoot(t *testing.T) {
 	dry(2)
 	apply()
 	dry(0)
+}
+
+// TestApplyHelperProcess is not a test: TestApplyKilledRoot runs the test
+// binary with APPLY_HELPER_PREFIX set to apply in a child it can SIGKILL.
+func TestApplyHelperProcess(t *testing.T) {
+	prefix := os.Getenv("APPLY_HELPER_PREFIX")
+	if prefix == "" {
+		t.Skip("helper process for TestApplyKilledRoot")
+	}
+	code, err := Apply(ApplyOptions{Paths: paths.New(prefix, ""), Silent: true})
+	if err != nil {
+		os.Stderr.WriteString(err.Error() + "\n")
+	}
+	os.Exit(code)
+}
+
+// TestApplyKilledRoot: an apply SIGKILLed while an action runs in a real
+// cell leaves the lock free, the finished target's hashes, none for the
+// interrupted one, no temporary file; the next apply converges.
+func TestApplyKilledRoot(t *testing.T) {
+	p := rootPrefix(t)
+	writeDSL(t, p, "10.lua", `cell("a", {})
+apply("a", { file("/etc/a", "a\n") })
+cell("b", {})
+apply("b", { exec("touch /started; i=0; while [ ! -f /release ] && [ $i -lt 400 ]; do i=$((i+1)); sleep 0.05; done") })
+`)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestApplyHelperProcess$")
+	cmd.Env = append(os.Environ(), "APPLY_HELPER_PREFIX="+p.Prefix)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	t.Cleanup(func() {
+		if !killed {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	started := filepath.Join(p.CellRoot("b"), "started")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(started); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the action never started; helper: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	killed = true
+	if h, _ := ReadHashes(p, "a"); h.Apply == "" {
+		t.Fatal("a: finished target lost its hashes")
+	}
+	if h, _ := ReadHashes(p, "b"); h != (StoredHashes{}) {
+		t.Fatalf("b: interrupted target has hashes %+v", h)
+	}
+	filepath.Walk(p.CellsDir, func(path string, fi os.FileInfo, err error) error {
+		if err == nil && strings.Contains(filepath.Base(path), ".tmp") {
+			t.Errorf("temporary file left: %s", path)
+		}
+		if err == nil && fi.IsDir() && path == p.CellRoot("b") {
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	// the lock died with the process; release the orphaned action
+	l, err := AcquireLock(p, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Release()
+	if err := os.WriteFile(filepath.Join(p.CellRoot("b"), "release"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if code, err := Apply(ApplyOptions{Paths: p, Silent: true, Stdout: &out}); code != 0 || err != nil {
+		t.Fatalf("re-run: %d %v", code, err)
+	}
+	if code, err := Apply(ApplyOptions{Paths: p, DryRun: true, Silent: true, Stdout: &out}); code != 0 || err != nil {
+		t.Fatalf("dry run after re-run: %d %v", code, err)
+	}
+	if _, err := kernelCellID(p, "b"); err == nil {
+		t.Fatal("b still running after the re-run (ephemeral start)")
+	}
 }
