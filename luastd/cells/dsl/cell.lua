@@ -47,18 +47,20 @@ local function create_section(ctx, t)
   if type(c) ~= "table" then ctx:fail("create section must be table") end
   local bad = schema.unknown(c, schema.create, "create.")
   if bad then ctx:fail(bad) end
-  local out = {}
   local p = "create."
-  local s = str(ctx, c, "profile", p)
-  out.profile = validated(ctx, "create.profile", s, check.profile, s)
-  s = str(ctx, c, "reserved_ports", p)
-  out.reserved_ports = validated(ctx, "create.reserved_ports", s, check.ports, s)
-  for _, which in ipairs({ "nofile", "as", "core" }) do
-    local key = "rlimit_" .. which
-    s = str(ctx, c, key, p)
-    out[key] = validated(ctx, "create." .. key, s, check.rlimit, which, s)
-  end
-  return out
+  local profile = str(ctx, c, "profile", p)
+  local ports = str(ctx, c, "reserved_ports", p)
+  local nofile = str(ctx, c, "rlimit_nofile", p)
+  local as = str(ctx, c, "rlimit_as", p)
+  local core = str(ctx, c, "rlimit_core", p)
+  -- One constructor: gopher-lua sizes the table once.
+  return {
+    profile = validated(ctx, "create.profile", profile, check.profile, profile),
+    reserved_ports = validated(ctx, "create.reserved_ports", ports, check.ports, ports),
+    rlimit_nofile = validated(ctx, "create.rlimit_nofile", nofile, check.rlimit, "nofile", nofile),
+    rlimit_as = validated(ctx, "create.rlimit_as", as, check.rlimit, "as", as),
+    rlimit_core = validated(ctx, "create.rlimit_core", core, check.rlimit, "core", core),
+  }
 end
 
 local function log_section(ctx, l)
@@ -67,16 +69,16 @@ local function log_section(ctx, l)
   local bad = schema.unknown(l, schema.log, "supervise.log.")
   if bad then ctx:fail(bad) end
   local p = "supervise.log."
-  local out = {}
-  local s = str(ctx, l, "facility", p)
-  out.facility = validated(ctx, p .. "facility", s, check.facility, s)
-  s = str(ctx, l, "stdout_level", p)
-  out.stdout_level = validated(ctx, p .. "stdout_level", s, check.level, s)
-  s = str(ctx, l, "stderr_level", p)
-  out.stderr_level = validated(ctx, p .. "stderr_level", s, check.level, s)
-  s = str(ctx, l, "tag", p)
-  out.tag = validated(ctx, p .. "tag", s, check.tag, s)
-  return out
+  local facility = str(ctx, l, "facility", p)
+  local out = str(ctx, l, "stdout_level", p)
+  local err = str(ctx, l, "stderr_level", p)
+  local tag = str(ctx, l, "tag", p)
+  return {
+    facility = validated(ctx, p .. "facility", facility, check.facility, facility),
+    stdout_level = validated(ctx, p .. "stdout_level", out, check.level, out),
+    stderr_level = validated(ctx, p .. "stderr_level", err, check.level, err),
+    tag = validated(ctx, p .. "tag", tag, check.tag, tag),
+  }
 end
 
 local function supervise_section(ctx, t)
@@ -85,12 +87,13 @@ local function supervise_section(ctx, t)
   if type(sv) ~= "table" then ctx:fail("supervise section must be table") end
   local bad = schema.unknown(sv, schema.supervise, "supervise.")
   if bad then ctx:fail(bad) end
-  local out = {}
-  out.cmd = str(ctx, sv, "cmd", "supervise.")
-  local s = str(ctx, sv, "run_as", "supervise.")
-  out.run_as = validated(ctx, "supervise.run_as", s, check.run_as, s)
-  out.log = log_section(ctx, sv.log)
-  return out
+  local cmd = str(ctx, sv, "cmd", "supervise.")
+  local run_as = str(ctx, sv, "run_as", "supervise.")
+  return {
+    cmd = cmd,
+    run_as = validated(ctx, "supervise.run_as", run_as, check.run_as, run_as),
+    log = log_section(ctx, sv.log),
+  }
 end
 
 local function mounts(ctx, t)
@@ -126,16 +129,20 @@ function M.build(name, t)
   if type(t) ~= "table" then ctx:fail("cell table expected, got " .. type(t)) end
   local bad = schema.unknown(t, schema.cell, "")
   if bad then ctx:fail(bad) end
-  local doc = { kind = "cell", name = name, file = ctx.file, line = ctx.line }
-  if t.autostart ~= nil then
-    if type(t.autostart) ~= "boolean" then ctx:fail("key 'autostart' must be boolean") end
-    doc.autostart = t.autostart
+  local autostart = t.autostart
+  if autostart ~= nil and type(autostart) ~= "boolean" then
+    ctx:fail("key 'autostart' must be boolean")
   end
-  doc.depends_on = depends_on(ctx, t)
-  doc.mounts = mounts(ctx, t)
-  doc.healthcheck = str(ctx, t, "healthcheck", "")
-  doc.create = create_section(ctx, t)
-  doc.supervise = supervise_section(ctx, t)
+  local deps = depends_on(ctx, t)
+  local specs = mounts(ctx, t)
+  local healthcheck = str(ctx, t, "healthcheck", "")
+  local create = create_section(ctx, t)
+  local supervise = supervise_section(ctx, t)
+  local doc = {
+    kind = "cell", name = name, file = ctx.file, line = ctx.line, autostart = autostart,
+    depends_on = deps, mounts = specs, healthcheck = healthcheck, create = create,
+    supervise = supervise,
+  }
   return doc
 end
 
