@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -256,5 +257,60 @@ func TestLinuxCounters(t *testing.T) {
 	}
 	if c.CPU1s < 20 || c.CPU10s < 10 || c.Procs != 1 || c.Refs != 1 || c.Memory == 0 || c.Age < 2 {
 		t.Errorf("busy cell counters: %+v", c)
+	}
+}
+
+// TestLinuxConcurrentCreate: creates from several driver instances at once
+// get distinct ids; a name is taken once.
+func TestLinuxConcurrentCreate(t *testing.T) {
+	d := lxTestDriver(t)
+	root := lxTestRoot(t)
+	const n = 6
+	ids := make(chan uint32, 2*n)
+	errs := make(chan error, 2*n)
+	done := make(chan struct{})
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			defer func() { done <- struct{}{} }()
+			drv, err := Open(Options{StateDir: d.st.dir})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer drv.Close()
+			for _, name := range []string{"same", "own" + strconv.Itoa(i)} {
+				id, err := drv.Create(CreateSpec{Name: name, Root: root})
+				if err != nil {
+					errs <- err
+					continue
+				}
+				ids <- id
+			}
+		}(i)
+	}
+	for i := 0; i < n; i++ {
+		<-done
+	}
+	close(ids)
+	close(errs)
+	seen := map[uint32]bool{}
+	for id := range ids {
+		if seen[id] {
+			t.Errorf("id %d handed out twice", id)
+		}
+		seen[id] = true
+	}
+	exist := 0
+	for err := range errs {
+		if !errors.Is(err, ErrExist) {
+			t.Errorf("unexpected error: %v", err)
+		}
+		exist++
+	}
+	if len(seen) != n+1 || exist != n-1 {
+		t.Errorf("%d cells created, %d name conflicts; want %d and %d", len(seen), exist, n+1, n-1)
+	}
+	if cells, err := d.List(); err != nil || len(cells) != n+1 {
+		t.Errorf("list: %d cells, %v", len(cells), err)
 	}
 }
