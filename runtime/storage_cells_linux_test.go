@@ -54,7 +54,7 @@ cell("st-web", { mounts = { volume("data", { target = "/srv/data", mode = "rw" }
 	if err := StartCell("st-web", lo); err != nil {
 		t.Fatal(err)
 	}
-	if !runInCell(t, d, "st-web", "echo hi > /srv/data/f && echo note > /etc/note && rm /etc/shells") {
+	if !runInCell(t, d, "st-web", "echo hi > /srv/data/f && echo note > /etc/note && rm /etc/shells && rm -rf /var && mkdir /var && touch /var/only") {
 		t.Fatal("writing in the cell failed")
 	}
 	if _, _, err := CreateBackup(so, VolumeBackup, "data"); err != nil {
@@ -90,6 +90,7 @@ cell("st-web", { mounts = { volume("data", { target = "/srv/data", mode = "rw" }
 	t.Logf("overlay archive %s: %+v", arc, st)
 	os.Remove(filepath.Join(l.Upper, "etc", "shells"))
 	os.Remove(filepath.Join(l.Upper, "etc", "note"))
+	os.RemoveAll(filepath.Join(l.Upper, "var"))
 	if _, err := RestoreBackup(so, OverlayBackup, "st-web", "", true); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ cell("st-web", { mounts = { volume("data", { target = "/srv/data", mode = "rw" }
 	if err := StartCell("st-web", lo); err != nil {
 		t.Fatal(err)
 	}
-	if !runInCell(t, d, "st-web", "test ! -e /etc/shells && test \"$(cat /etc/note)\" = note && test \"$(cat /srv/data/f)\" = hi") {
+	if !runInCell(t, d, "st-web", "test ! -e /etc/shells && test \"$(cat /etc/note)\" = note && test \"$(cat /srv/data/f)\" = hi && test -e /var/only && test ! -e /var/log") {
 		t.Error("restored overlay not seen in the cell")
 	}
 

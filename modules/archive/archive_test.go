@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // mkTree builds a sample tree below dir and returns it.
@@ -265,6 +267,10 @@ func TestWhiteoutRoundTrip(t *testing.T) {
 	if err := syscall.Mknod(filepath.Join(src, "gone"), syscall.S_IFCHR|0o000, 0); err != nil {
 		t.Fatal(err)
 	}
+	os.Mkdir(filepath.Join(src, "opaque"), 0o755)
+	if err := unix.Setxattr(filepath.Join(src, "opaque"), "trusted.overlay.opaque", []byte("y"), 0); err != nil {
+		t.Skipf("no trusted xattrs here: %v", err)
+	}
 	data := archiveOf(t, src, CreateOptions{Whiteouts: true})
 	dst := filepath.Join(t.TempDir(), "dst")
 	os.Mkdir(dst, 0o700)
@@ -274,6 +280,10 @@ func TestWhiteoutRoundTrip(t *testing.T) {
 	fi, err := os.Lstat(filepath.Join(dst, "gone"))
 	if err != nil || fi.Mode()&os.ModeCharDevice == 0 || fi.Sys().(*syscall.Stat_t).Rdev != 0 {
 		t.Fatalf("whiteout: %v %v", fi, err)
+	}
+	buf := make([]byte, 4)
+	if n, err := unix.Getxattr(filepath.Join(dst, "opaque"), "trusted.overlay.opaque", buf); err != nil || string(buf[:n]) != "y" {
+		t.Errorf("opaque mark not restored: %q %v", buf[:n], err)
 	}
 	if _, err := Check(bytes.NewReader(data), Options{}); err == nil {
 		t.Error("a whiteout passed without Whiteouts")

@@ -23,7 +23,9 @@ type Options struct {
 	// plus EntryOverhead per entry. 0 means DefaultMaxBytes.
 	MaxBytes int64
 	// Whiteouts allows character devices 0:0, the whiteouts overlayfs
-	// keeps in an upper layer for deleted files (Linux overlays).
+	// keeps in an upper layer for deleted files, and restores the opaque
+	// mark of directories (Linux overlays). Other extended attributes are
+	// never restored.
 	Whiteouts bool
 	// AbsoluteLinks allows symbolic links with absolute targets. An
 	// overlay is the root of its cell, so "/etc/x" there means the cell's

@@ -14,7 +14,8 @@ import (
 
 // CreateOptions configure Create.
 type CreateOptions struct {
-	// Whiteouts keeps character devices 0:0 (overlayfs whiteouts).
+	// Whiteouts keeps character devices 0:0 (overlayfs whiteouts) and the
+	// opaque mark of directories (trusted.overlay.opaque, as a PAX record).
 	Whiteouts bool
 	// AbsoluteLinks keeps symbolic links with absolute targets.
 	AbsoluteLinks bool
@@ -130,7 +131,11 @@ func (c *creator) one(dirfd int, name, arcName string) error {
 		if err != nil {
 			return fmt.Errorf("archive: %s: %w", arcName, err)
 		}
-		if err := c.header(&tar.Header{Typeflag: tar.TypeDir, Name: arcName + "/"}, &st); err != nil {
+		hdr := &tar.Header{Typeflag: tar.TypeDir, Name: arcName + "/"}
+		if c.o.Whiteouts && isOpaque(fd) {
+			hdr.PAXRecords = map[string]string{paxOpaque: "y"}
+		}
+		if err := c.header(hdr, &st); err != nil {
 			unix.Close(fd)
 			return err
 		}

@@ -45,6 +45,7 @@ type dirMeta struct {
 	uid, gid int
 	mtime    time.Time
 	owner    bool // set the owner (an entry of the archive, with Owners)
+	opaque   bool // mark overlayfs-opaque (with Whiteouts)
 }
 
 // extractor writes validated entries below root.
@@ -132,6 +133,7 @@ func (x *extractor) entry(e entry, data io.Reader) error {
 		x.dirs = append(x.dirs, dirMeta{name: ".", mode: e.mode, uid: h.Uid, gid: h.Gid, mtime: h.ModTime, owner: x.o.Owners})
 		return nil
 	}
+	opaque := x.o.Whiteouts && h.PAXRecords[paxOpaque] == "y"
 	pfd, err := x.parent(path.Dir(e.name))
 	if err != nil {
 		return err
@@ -144,7 +146,7 @@ func (x *extractor) entry(e entry, data io.Reader) error {
 			return fail("mkdir", err)
 		}
 		// An implicit directory made earlier gets the entry's metadata.
-		x.dirs = append(x.dirs, dirMeta{name: e.name, mode: e.mode, uid: h.Uid, gid: h.Gid, mtime: h.ModTime, owner: x.o.Owners})
+		x.dirs = append(x.dirs, dirMeta{name: e.name, mode: e.mode, uid: h.Uid, gid: h.Gid, mtime: h.ModTime, owner: x.o.Owners, opaque: opaque})
 		return nil
 	case tar.TypeReg:
 		fd, err := unix.Openat(pfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
@@ -248,6 +250,11 @@ func (x *extractor) finish() error {
 func (x *extractor) applyDir(fd int, d dirMeta) error {
 	if d.owner {
 		if err := unix.Fchown(fd, d.uid, d.gid); err != nil {
+			return err
+		}
+	}
+	if d.opaque {
+		if err := setOpaque(fd); err != nil {
 			return err
 		}
 	}
