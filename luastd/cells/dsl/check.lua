@@ -109,29 +109,25 @@ function M.rlimit(which, s)
   return "invalid rlimit " .. which .. ": " .. s
 end
 
--- The facility and level sets are built on first use: every DSL file runs
--- in a fresh VM, so module-level tables cost each file.
-local facilities, levels
+local facilities = { "auth", "authpriv", "cron", "daemon", "ftp", "kern", "lpr", "mail",
+  "news", "syslog", "user", "uucp", "local0", "local1", "local2", "local3", "local4",
+  "local5", "local6", "local7" }
+local levels = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" }
+
+local function member(list, s)
+  for i = 1, #list do
+    if list[i] == s then return true end
+  end
+  return false
+end
 
 function M.facility(s)
-  if not facilities then
-    facilities = {}
-    for _, f in ipairs({ "auth", "authpriv", "cron", "daemon", "ftp", "kern", "lpr", "mail",
-      "news", "syslog", "user", "uucp", "local0", "local1", "local2", "local3", "local4",
-      "local5", "local6", "local7" }) do
-      facilities[f] = true
-    end
-  end
-  if facilities[s] then return nil end
+  if member(facilities, s) then return nil end
   return "invalid log facility: " .. s
 end
 
 function M.level(s)
-  if not levels then
-    levels = { emerg = true, alert = true, crit = true, err = true, warning = true,
-      notice = true, info = true, debug = true }
-  end
-  if levels[s] then return nil end
+  if member(levels, s) then return nil end
   if site.is_digits(s) then
     if #s <= 2 and tonumber(s) <= 7 then return nil end
     return "log level out of range: " .. s

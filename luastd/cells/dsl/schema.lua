@@ -74,14 +74,24 @@ local function keyorder(a, b)
   return false
 end
 
+-- known reports whether key is in the list. A linear scan: the lists are
+-- short, and building a lookup set would cost every DSL file (each runs in
+-- a fresh VM) more than the scans it saves.
+local function known_key(list, key)
+  for i = 1, #list do
+    if list[i] == key then return true end
+  end
+  return false
+end
+M.known = known_key
+
 -- unknown returns the error message for the first (in sorted order) key of t
 -- that is not in known, or nil when every key is known. It allocates
 -- nothing on the common path (every key known).
 function M.unknown(t, known, path)
-  local set = M.set(known)
   local first
   for k in pairs(t) do
-    if (type(k) ~= "string" or not set[k]) and (first == nil or keyorder(k, first)) then
+    if (type(k) ~= "string" or not known_key(known, k)) and (first == nil or keyorder(k, first)) then
       first = k
     end
   end
@@ -90,19 +100,6 @@ function M.unknown(t, known, path)
     return "key '" .. (path or "") .. describe(first) .. "' is unknown (expected named keys)"
   end
   return M.unknown_message(first, path or "", known)
-end
-
-local sets = setmetatable({}, { __mode = "k" })
-
--- set returns a lookup table for the key list (cached per list).
-function M.set(list)
-  local s = sets[list]
-  if not s then
-    s = {}
-    for _, k in ipairs(list) do s[k] = true end
-    sets[list] = s
-  end
-  return s
 end
 
 return M
