@@ -118,7 +118,6 @@ func lxHolderMain() int {
 
 	fmt.Fprintf(ready, "ok\n")
 	ready.Close()
-	lxTrim()
 	for {
 		c, err := ul.AcceptUnix()
 		if err != nil {

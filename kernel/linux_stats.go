@@ -30,7 +30,9 @@ func (h *lxHolder) sample() {
 	var ring [10]uint64
 	n := 0
 	for range time.Tick(time.Second) {
-		if n > 0 && n%60 == 0 {
+		// First trim two seconds in (not on the path of a create that is
+		// followed at once by an exec), then every minute.
+		if n == 2 || (n > 0 && n%60 == 0) {
 			lxTrim()
 		}
 		h.mu.Lock()
