@@ -115,6 +115,12 @@ func (s *storage) cellRunning(name string) (bool, error) {
 // null mount, or a layer of an overlay mount. ok is false when nothing
 // below dir is mounted.
 func MountedUnder(dir string) (string, bool, error) {
+	return mountedBelow(dir, false)
+}
+
+// mountedBelow is MountedUnder; with belowOnly a mount exactly at dir is
+// ignored (a tree that is its own file system, emptied but kept).
+func mountedBelow(dir string, belowOnly bool) (string, bool, error) {
 	dirs := []string{filepath.Clean(dir)}
 	if real, err := filepath.EvalSymlinks(dir); err == nil && real != dirs[0] {
 		dirs = append(dirs, real)
@@ -126,7 +132,7 @@ func MountedUnder(dir string) (string, bool, error) {
 	var hits []string
 	for p := range set {
 		for _, d := range dirs {
-			if withinDir(p, d) {
+			if withinDir(p, d) && !(belowOnly && p == d) {
 				hits = append(hits, p)
 			}
 		}
@@ -143,7 +149,7 @@ func MountedUnder(dir string) (string, bool, error) {
 			}
 			for _, layer := range strings.Split(v, ":") {
 				for _, d := range dirs {
-					if layer != "" && withinDir(filepath.Clean(layer), d) {
+					if l := filepath.Clean(layer); layer != "" && withinDir(l, d) && !(belowOnly && l == d) {
 						hits = append(hits, e.Point)
 					}
 				}

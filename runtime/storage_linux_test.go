@@ -158,3 +158,29 @@ func TestMountedUnderOverlayLayers(t *testing.T) {
 		t.Error("overlay archived while its overlayfs is mounted")
 	}
 }
+
+// A volumes tree on its own file system is emptied by reset (the mount
+// point stays), a mount below it is not crossed.
+func TestResetTreeOnItsOwnDisk(t *testing.T) {
+	needRootMounts(t)
+	o := storageEnv(t)
+	mountForTest(t, "tmpfs", o.Paths.VolumesDir, "tmpfs", 0, "size=4m")
+	if err := CreateVolume(o, "data", ""); err != nil {
+		t.Fatal(err)
+	}
+	putFiles(t, o.Paths.Volume("data"), "x", "f")
+	if err := Reset(o, ResetRequest{Volumes: true, Yes: true}); err != nil {
+		t.Fatal(err)
+	}
+	if ents, err := os.ReadDir(o.Paths.VolumesDir); err != nil || len(ents) != 0 {
+		t.Fatalf("volumes after reset: %v %v", ents, err)
+	}
+	if err := CreateVolume(o, "data", ""); err != nil {
+		t.Fatal(err)
+	}
+	mountForTest(t, "tmpfs", filepath.Join(o.Paths.Volume("data"), "sub"), "tmpfs", 0, "size=1m")
+	err := Reset(o, ResetRequest{Volumes: true, Yes: true})
+	if want := "refusing system reset --volumes: mounted: " + filepath.Join(o.Paths.Volume("data"), "sub"); err == nil || err.Error() != want {
+		t.Errorf("reset with a mount below: %v", err)
+	}
+}

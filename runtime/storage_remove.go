@@ -15,12 +15,13 @@ var errAcrossMount = errors.New("refusing to remove across a mount")
 
 // removeTree deletes dir and everything below it (only its contents with
 // keepRoot) without following symbolic links and never across a mount:
-// nothing may be mounted at or below dir (mount table), and while walking,
+// nothing may be mounted at or below dir (mount table; with keepRoot dir
+// itself may be a mount point, a tree on its own disk), and while walking,
 // a directory on another device or at a mount root (statx on Linux, for
 // bind mounts of the same file system) stops the removal. Every unlink is
 // relative to a descriptor of the directory it empties.
 func removeTree(dir string, keepRoot bool) error {
-	if m, ok, err := MountedUnder(dir); err != nil {
+	if m, ok, err := mountedBelow(dir, keepRoot); err != nil {
 		return err
 	} else if ok {
 		return fmt.Errorf("cannot remove %s: %w: %s", dir, errAcrossMount, m)

@@ -70,7 +70,9 @@ func Reset(o StorageOptions, r ResetRequest) error {
 		if !t.on {
 			continue
 		}
-		if m, ok, err := MountedUnder(t.dir); err != nil {
+		// The tree itself may be a file system of its own; nothing may be
+		// mounted below it.
+		if m, ok, err := mountedBelow(t.dir, true); err != nil {
 			return err
 		} else if ok {
 			return fmt.Errorf("refusing system reset %s: mounted: %s", t.flag, m)
