@@ -204,7 +204,19 @@ func Compile(name string, src []byte) (*lua.FunctionProto, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return lua.Compile(chunk, name)
+	if err := checkSyntaxDepth(name, chunk); err != nil {
+		return nil, err
+	}
+	proto, err := lua.Compile(chunk, name)
+	var cerr *lua.CompileError
+	if errors.As(err, &cerr) {
+		line := cerr.Line
+		if line <= 0 {
+			line = 1
+		}
+		return nil, fmt.Errorf("%s:%d: %s", name, line, cerr.Message)
+	}
+	return proto, err
 }
 
 // lastLine is the number of the last line of src (1 for an empty one).
