@@ -77,6 +77,31 @@ func recoverRestore(dir string, logf func(string, ...any)) error {
 	return nil
 }
 
+// recoverAll settles the leftovers of every interrupted restore of the
+// directories in parent (before listing them).
+func recoverAll(parent string, logf func(string, ...any)) error {
+	ents, err := os.ReadDir(parent)
+	if err != nil {
+		return nil // nothing to settle in a missing or unreadable dir
+	}
+	done := map[string]bool{}
+	for _, e := range ents {
+		n := e.Name()
+		i := strings.Index(n, stagingInfix)
+		if j := strings.Index(n, oldInfix); i < 0 || (j >= 0 && j < i) {
+			i = j
+		}
+		if i <= 0 || done[n[:i]] {
+			continue
+		}
+		done[n[:i]] = true
+		if err := recoverRestore(filepath.Join(parent, n[:i]), logf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // fsyncDir fsyncs a directory so the renames in it are durable.
 func fsyncDir(dir string) error {
 	f, err := os.Open(dir)

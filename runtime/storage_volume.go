@@ -93,6 +93,9 @@ func RemoveVolumes(o StorageOptions, r RemoveRequest) (int, error) {
 		}
 		names = []string{r.Name}
 	} else {
+		if err := recoverAll(s.p.VolumesDir, s.logf); err != nil {
+			return 0, err
+		}
 		valid, invalid, err := runtimeDirs(s.p.VolumesDir)
 		if err != nil {
 			return 0, err
