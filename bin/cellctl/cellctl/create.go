@@ -69,12 +69,18 @@ func (c *cmd) create(args []string) error {
 	if !nameSet || len(rest) != 1 {
 		return errUsage
 	}
-	// As upstream, line breaks and tabs become spaces (the kernel then
-	// rejects a name with a space; a root may contain one).
+	// As upstream, line breaks and tabs in the name become spaces: the name
+	// is refused either way, and the message stays on one line.
 	spec.Name = blankControls(spec.Name)
-	spec.Root = blankControls(rest[0])
 	if !kernel.ValidName(spec.Name) {
 		return fmt.Errorf("invalid cell name '%s' (allowed: A-Za-z0-9._-)", spec.Name)
+	}
+	// Upstream also turns them into spaces in the root, which can then name
+	// another, existing directory: a root with any control character is
+	// refused instead, as the kernel refuses the other control characters.
+	spec.Root = rest[0]
+	if hasControl(spec.Root) {
+		return fmt.Errorf("invalid root %q (control characters are not allowed)", spec.Root)
 	}
 	if len(spec.Root) > kernel.RootMax {
 		return fmt.Errorf("root too long")
@@ -123,6 +129,16 @@ func isDecimal(s string) bool {
 		}
 	}
 	return true
+}
+
+// hasControl reports whether s has a byte below 0x20 or DEL.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // blankControls replaces LF, CR and TAB with spaces.
