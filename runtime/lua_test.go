@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"regexp"
+	goruntime "runtime"
 	"strings"
 	"testing"
 	"time"
@@ -357,6 +358,23 @@ func TestMemoryGuards(t *testing.T) {
 		{"string table growth", VMOptions{MemoryLimit: 64 << 20, Timeout: 30 * time.Second}, "local t, i = {}, 0\nwhile true do i = i + 1 t[i] = ('x'):rep(1000) .. i end", `^bad.lua:2: memory limit of 64 MiB exceeded$`, ErrMemoryLimit},
 		{"unpack huge", VMOptions{}, "local t = {} for i = 1, 3e5 do t[i] = i end\nreturn unpack(t)", `^bad.lua:2: .*(registry overflow|stack overflow|too many results)`, nil},
 		{"string.char many", VMOptions{}, "local t = {} for i = 1, 3e5 do t[i] = 65 end\nreturn string.char(unpack(t))", `^bad.lua:2: `, nil},
+	})
+	// Garbage is not growth: with a live heap far larger than the limit,
+	// the collector lets more garbage than the limit pile up, and the
+	// watchdog must not take that for a blow-up.
+	t.Run("garbage with a large live heap", func(t *testing.T) {
+		ballast := make([]byte, 256<<20)
+		for i := range ballast {
+			if i%4096 == 0 {
+				ballast[i] = 1 // touch it: a real, live heap
+			}
+		}
+		_, err := runChunk(t, VMOptions{MemoryLimit: 128 << 20, Timeout: time.Minute}, "garbage.lua",
+			"for i = 1, 1000 do local s = ('x'):rep(500000) .. i end")
+		goruntime.KeepAlive(ballast)
+		if err != nil {
+			t.Fatalf("500 MB of garbage under a 128 MiB limit: %v", err)
+		}
 	})
 	// Results under the caps work.
 	out, err := runChunk(t, small, "ok.lua", `
