@@ -41,7 +41,7 @@ func TestParseMount(t *testing.T) {
 }
 
 func TestValidName(t *testing.T) {
-	for s, want := range map[string]bool{"web": true, "a.b_c-9": true, "": false, "a b": false, "a/b": false, "é": false} {
+	for s, want := range map[string]bool{"web": true, "a.b_c-9": true, "": false, "a b": false, "a/b": false, "é": false, ".": false, "..": false, "...": true, ".x": true} {
 		if ValidName(s) != want {
 			t.Errorf("ValidName(%q) = %v", s, !want)
 		}

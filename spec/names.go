@@ -1,9 +1,10 @@
 package spec
 
 // ValidName reports whether s is a valid cell, volume or apply name:
-// non-empty, only A-Za-z0-9 and "._-".
+// non-empty, only A-Za-z0-9 and "._-", and not "." or ".." (names become
+// path components under the runtime directories).
 func ValidName(s string) bool {
-	if s == "" {
+	if s == "" || s == "." || s == ".." {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

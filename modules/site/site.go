@@ -9,7 +9,7 @@
 //
 //	local site = require("cells.site")
 //	local file, line = site.where()   -- first frame outside luastd/
-//	site.is_name(s)        -- [A-Za-z0-9._-]+
+//	site.is_name(s)        -- [A-Za-z0-9._-]+, not "." or ".."
 //	site.is_env_name(s)    -- [A-Za-z_][A-Za-z0-9_]*
 //	site.is_token_name(s)  -- [A-Za-z0-9_]+
 //	site.is_digits(s)      -- [0-9]+
@@ -96,6 +96,9 @@ func all(s string, ok func(byte) bool) bool {
 }
 
 func isName(s string) bool {
+	if s == "." || s == ".." {
+		return false // names become path components
+	}
 	return s != "" && all(s, func(c byte) bool { return alpha(c) || digit(c) || c == '.' || c == '_' || c == '-' })
 }
 
