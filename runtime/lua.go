@@ -145,7 +145,6 @@ func NewVM(opts VMOptions) *VM {
 	vm.openStdlib()
 	g := L.G.Global
 	vm.installLimits()
-	vm.installUTF8()
 	g.RawSetString("print", L.NewFunction(vm.luaPrint))
 	g.RawSetString("require", L.NewFunction(vm.require))
 	vm.preloadLibs()

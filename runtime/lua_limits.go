@@ -9,31 +9,53 @@ import (
 	"cells/runtime/internal/luapm"
 )
 
-// installLimits replaces the builtins that can build a huge string in one Go
-// call (which no context deadline interrupts) with size-capped versions, and
-// gives strings a protected metatable of their own.
+// installLimits gives the VM the builtins that cannot build a huge string
+// in one Go call (which no context deadline interrupts), and a protected
+// string metatable of its own. With the default MaxStringSize, both come
+// ready from the template (lua_stdlib.go); otherwise they are built here.
 func (vm *VM) installLimits() {
 	L := vm.L
+	vm.installCoroutineGuard()
+	max := vm.opts.MaxStringSize
+	if max == DefaultMaxStringSize {
+		L.SetMetatable(lua.LString(""), luaStdlib().stringMeta)
+		return
+	}
 	str := L.G.Global.RawGetString(lua.StringLibName).(*lua.LTable)
 	tab := L.G.Global.RawGetString(lua.TabLibName).(*lua.LTable)
-	max := vm.opts.MaxStringSize
+	for name, fn := range luaCappedString(max) {
+		str.RawSetString(name, L.NewFunction(fn))
+	}
+	tab.RawSetString("concat", L.NewFunction(luaCappedConcat(max)))
+	L.SetMetatable(lua.LString(""), luaStringMeta(L, str, stdEntries(lua.StringLibName)))
+}
 
-	str.RawSetString("rep", L.NewFunction(func(L *lua.LState) int { return luaStrRep(L, max) }))
-	str.RawSetString("gsub", L.NewFunction(func(L *lua.LState) int { return luaStrGsub(L, max) }))
-	origFormat := str.RawGetString("format").(*lua.LFunction).GFunction
-	str.RawSetString("format", L.NewFunction(func(L *lua.LState) int {
-		return luaStrFormat(L, max, origFormat)
-	}))
-	origConcat := tab.RawGetString("concat").(*lua.LFunction).GFunction
-	tab.RawSetString("concat", L.NewFunction(func(L *lua.LState) int {
-		return luaTableConcat(L, max, origConcat)
-	}))
-	vm.installCoroutineGuard()
+// luaCappedString returns string.rep, gsub and format refusing results over
+// max bytes.
+func luaCappedString(max int) map[string]lua.LGFunction {
+	return map[string]lua.LGFunction{
+		"rep":    func(L *lua.LState) int { return luaStrRep(L, max) },
+		"gsub":   func(L *lua.LState) int { return luaStrGsub(L, max) },
+		"format": func(L *lua.LState) int { return luaStrFormat(L, max, luaOrigFormat) },
+	}
+}
 
-	// Method calls on strings ("x"):rep(3) go through a private copy of the
-	// library and getmetatable("") returns false, so a script cannot change
-	// how strings behave for the luastd code running in the same VM.
-	entries := stdEntries(lua.StringLibName)
+// luaCappedConcat returns table.concat refusing results over max bytes.
+func luaCappedConcat(max int) lua.LGFunction {
+	return func(L *lua.LState) int { return luaTableConcat(L, max, luaOrigConcat) }
+}
+
+// The gopher-lua string.format and table.concat the capped versions call,
+// set by luaStdlib.
+var luaOrigFormat, luaOrigConcat lua.LGFunction
+
+// luaStringMeta builds the metatable of strings from the string library
+// str, whose fields are named by entries. Method calls on strings ("x"):rep(3) go through a private copy of
+// the library, and getmetatable("") returns false: Lua code can reach
+// neither that copy nor the metatable, so a script cannot change how
+// strings behave for the luastd code running in the same VM, and the
+// template's copy can be shared by every VM.
+func luaStringMeta(L *lua.LState, str *lua.LTable, entries []luaEntry) *lua.LTable {
 	methods := L.CreateTable(0, len(entries))
 	for _, e := range entries {
 		methods.RawSetString(e.key, str.RawGetString(e.key))
@@ -41,7 +63,7 @@ func (vm *VM) installLimits() {
 	mt := L.CreateTable(0, 2)
 	mt.RawSetString("__index", methods)
 	mt.RawSetString("__metatable", lua.LFalse)
-	L.SetMetatable(lua.LString(""), mt)
+	return mt
 }
 
 // maxCoroutineDepth caps coroutines resumed inside each other. Every level

@@ -33,7 +33,10 @@ type luaLib struct {
 // luaStd is the sandbox's share of the gopher-lua libraries.
 type luaStd struct {
 	globals []luaEntry // base library functions and _VERSION
-	libs    []luaLib   // coroutine, math, string, table
+	libs    []luaLib   // coroutine, math, string, table, utf8
+	// stringMeta is the metatable of strings for VMs with the default
+	// MaxStringSize (see luaStringMeta).
+	stringMeta *lua.LTable
 }
 
 // sandboxHidden are the base library globals a VM never gets: they reach
@@ -53,7 +56,8 @@ var (
 // luaStdlib opens base, table, string, math and coroutine in a template
 // state once per process and returns their contents, with the string
 // library's pattern functions replaced by the interruptible ones
-// (lua_pattern.go).
+// (lua_pattern.go), the size-capped builtins for the default
+// MaxStringSize (lua_limits.go) and the utf8 library (lua_utf8.go).
 func luaStdlib() *luaStd {
 	luaStdOnce.Do(func() {
 		L := lua.NewState(lua.Options{SkipOpenLibs: true})
@@ -61,6 +65,20 @@ func luaStdlib() *luaStd {
 			L.Push(L.NewFunction(open))
 			L.Call(0, 0)
 		}
+		g := L.G.Global
+		str := g.RawGetString(lua.StringLibName).(*lua.LTable)
+		tab := g.RawGetString(lua.TabLibName).(*lua.LTable)
+		luaOrigFormat = str.RawGetString("format").(*lua.LFunction).GFunction
+		luaOrigConcat = tab.RawGetString("concat").(*lua.LFunction).GFunction
+		for name, fn := range luaPatternFuncs {
+			str.RawSetString(name, L.NewFunction(fn))
+		}
+		for name, fn := range luaCappedString(DefaultMaxStringSize) {
+			str.RawSetString(name, L.NewFunction(fn))
+		}
+		tab.RawSetString("concat", L.NewFunction(luaCappedConcat(DefaultMaxStringSize)))
+		str.RawSetString("__index", lua.LNil)
+		g.RawSetString("utf8", luaUTF8Table(L))
 		std := &luaStd{}
 		L.G.Global.ForEach(func(k, v lua.LValue) {
 			name := k.String()
@@ -69,15 +87,8 @@ func luaStdlib() *luaStd {
 			}
 			if t, ok := v.(*lua.LTable); ok {
 				lib := luaLib{name: name}
-				if name == lua.StringLibName {
-					for fn, g := range luaPatternFuncs {
-						t.RawSetString(fn, L.NewFunction(g))
-					}
-				}
 				t.ForEach(func(k, v lua.LValue) {
-					if k.String() != "__index" { // the string library's self-reference
-						lib.entries = append(lib.entries, luaEntry{k.String(), v})
-					}
+					lib.entries = append(lib.entries, luaEntry{k.String(), v})
 				})
 				sortEntries(lib.entries)
 				std.libs = append(std.libs, lib)
@@ -87,6 +98,11 @@ func luaStdlib() *luaStd {
 		})
 		sortEntries(std.globals)
 		sort.Slice(std.libs, func(i, j int) bool { return std.libs[i].name < std.libs[j].name })
+		for _, lib := range std.libs {
+			if lib.name == lua.StringLibName {
+				std.stringMeta = luaStringMeta(L, str, lib.entries)
+			}
+		}
 		luaStdV = std
 	})
 	return luaStdV

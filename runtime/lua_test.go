@@ -159,6 +159,41 @@ require("cells.dsl").documents[1] = "x"
 	}
 }
 
+// TestConcurrentVMs runs VMs in parallel: they share the template's
+// library functions and the string metatable, which must stay read-only
+// (run with -race).
+func TestConcurrentVMs(t *testing.T) {
+	const src = `
+local n = 0
+for k, v in pairs(string) do n = n + 1 end
+for k, v in pairs(math) do n = n + 1 end
+string.upper = nil
+math.floor = function() return 0 end
+local s = ("a,b,c"):gsub(",", ";"):rep(2) .. ("x"):format() .. utf8.char(233)
+for w in s:gmatch("[^;]+") do n = n + #w end
+local co = coroutine.wrap(function() coroutine.yield(1) end) co()
+require("cells.dsl")
+return n
+`
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			var err error
+			for i := 0; i < 10 && err == nil; i++ {
+				vm := NewVM(VMOptions{Print: &bytes.Buffer{}, MaxStringSize: []int{0, 1 << 20}[i%2]})
+				err = vm.DoChunk("c.lua", []byte(src))
+				vm.Close()
+			}
+			errs <- err
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestPrintWriter(t *testing.T) {
 	out, err := runChunk(t, VMOptions{}, "p.lua", `print("a", 1, nil, true, setmetatable({}, {__tostring = function() return "T" end}))`)
 	if err != nil {
@@ -342,6 +377,8 @@ func TestMemoryGuards(t *testing.T) {
 		{"rep method 1e9", VMOptions{}, "return ('x'):rep(1e9)", `^bad.lua:1: string.rep: result too large`, nil},
 		{"rep huge count", VMOptions{}, "return ('xy'):rep(2^53)", `^bad.lua:1: string.rep: result too large`, nil},
 		{"rep inf", VMOptions{}, "return ('x'):rep(math.huge)", `^bad.lua:1: string.rep: result too large`, nil},
+		{"rep method own cap", small, "return ('x'):rep(2e6)", `^bad.lua:1: string.rep: result too large \(max 1048576 bytes\)$`, nil},
+		{"format method own cap", small, "return ('%s%s'):format(('x'):rep(6e5), ('x'):rep(6e5))", `^bad.lua:1: string.format: result too large \(max 1048576 bytes\)$`, nil},
 		{"format width", VMOptions{}, "return string.format('%99999999d', 1)", `^bad.lua:1: invalid format \(width or precision too long\)$`, nil},
 		{"format precision", VMOptions{}, "return string.format('%.99999999f', 1)", `^bad.lua:1: invalid format \(width or precision too long\)$`, nil},
 		{"format star", VMOptions{}, "return string.format('%*d', 1e9, 1)", `^bad.lua:1: invalid format`, nil},

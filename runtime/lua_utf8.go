@@ -6,11 +6,11 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// installUTF8 provides the Lua 5.3 utf8 library (gopher-lua is Lua 5.1 and
+// luaUTF8Table builds the Lua 5.3 utf8 library (gopher-lua is Lua 5.1 and
 // has none): char, charpattern, codepoint, len, offset, codes. Decoding is
-// strict UTF-8 (no surrogates, nothing above U+10FFFF).
-func (vm *VM) installUTF8() {
-	L := vm.L
+// strict UTF-8 (no surrogates, nothing above U+10FFFF). It is built once in
+// the template state (lua_stdlib.go).
+func luaUTF8Table(L *lua.LState) *lua.LTable {
 	t := L.CreateTable(0, 6)
 	t.RawSetString("char", L.NewFunction(utf8Char))
 	t.RawSetString("charpattern", lua.LString("[\x00-\x7F\xC2-\xFD][\x80-\xBF]*"))
@@ -18,8 +18,7 @@ func (vm *VM) installUTF8() {
 	t.RawSetString("len", L.NewFunction(utf8Len))
 	t.RawSetString("offset", L.NewFunction(utf8Offset))
 	t.RawSetString("codes", L.NewClosure(utf8Codes, L.NewFunction(utf8CodesIter)))
-	L.G.Global.RawSetString("utf8", t)
-	vm.loaded.RawSetString("utf8", t)
+	return t
 }
 
 // utf8PosRelat turns a negative Lua string position into a positive one.
