@@ -116,7 +116,8 @@ func writeStatsHuman(w io.Writer, cells []kernel.Cell) {
 }
 
 // writeStatsVerbose is `stats -v`: the root after the name (as wide as the
-// longest root) and the reference count after the process count.
+// longest root, '-' when empty as in list) and the reference count after
+// the process count.
 func writeStatsVerbose(w io.Writer, cells []kernel.Cell) {
 	if len(cells) == 0 {
 		fmt.Fprintln(w, "no cells")
@@ -124,12 +125,12 @@ func writeStatsVerbose(w io.Writer, cells []kernel.Cell) {
 	}
 	nw, rw := nameWidth(cells), len("ROOT")
 	for _, c := range cells {
-		rw = max(rw, len(c.Root))
+		rw = max(rw, len(orDash(c.Root)))
 	}
 	fmt.Fprintf(w, "%-8s %-*s %-*s %-10s %-10s %-8s %-8s %-8s %-12s\n",
 		"ID", nw, "NAME", rw, "ROOT", "CPU1S", "CPU10S", "PROC", "REFS", "AGE", "MEMORY")
 	for _, c := range cells {
 		fmt.Fprintf(w, "%-8d %-*s %-*s %-10d %-10d %-8d %-8d %-8d %-12d\n",
-			c.ID, nw, tsvSafe(c.Name), rw, tsvSafe(c.Root), c.CPU1s, c.CPU10s, c.Procs, c.Refs, c.Age, c.Memory)
+			c.ID, nw, tsvSafe(c.Name), rw, orDash(tsvSafe(c.Root)), c.CPU1s, c.CPU10s, c.Procs, c.Refs, c.Age, c.Memory)
 	}
 }
