@@ -243,7 +243,10 @@ func BuildCellRows(p paths.Paths, st *spec.State, active []kernel.Cell) []CellRo
 	}
 	out := make([]CellRow, 0, len(rows))
 	for _, r := range rows {
-		r.Rendered = isDir(p.CellDir(r.Name))
+		// A kernel cell may be called "." or ".." (the kernel allows them,
+		// the DSL does not): its "runtime directory" would be the cells
+		// directory or its parent, so it has none.
+		r.Rendered = r.Name != "." && r.Name != ".." && isDir(p.CellDir(r.Name))
 		r.ApplyPresent = st.Apply(r.Name) != nil
 		switch {
 		case r.Running && r.Kernel.Root != "":

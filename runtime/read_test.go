@@ -93,6 +93,21 @@ func TestBuildCellRows(t *testing.T) {
 	}
 }
 
+// Kernel cells called "." and ".." have no runtime directory, although
+// cells/. and cells/.. are directories.
+func TestBuildCellRowsDotNames(t *testing.T) {
+	p := paths.New(t.TempDir(), "")
+	if err := os.MkdirAll(p.CellDir("x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rows := BuildCellRows(p, nil, []kernel.Cell{{ID: 1, Name: "."}, {ID: 2, Name: ".."}})
+	for _, r := range rows {
+		if r.Rendered || r.State != StateAbsent || r.Root != "" {
+			t.Errorf("%s: rendered=%v state=%s root=%q; want absent without root", r.Name, r.Rendered, r.State, r.Root)
+		}
+	}
+}
+
 func TestBuildCellRowsNilState(t *testing.T) {
 	p := paths.New(t.TempDir(), "")
 	if rows := BuildCellRows(p, nil, nil); len(rows) != 0 {
