@@ -31,8 +31,8 @@ func (h *lxHolder) sample() {
 	n := 0
 	for range time.Tick(time.Second) {
 		// First trim two seconds in (not on the path of a create that is
-		// followed at once by an exec), then every minute.
-		if n == 2 || (n > 0 && n%60 == 0) {
+		// followed at once by an exec), then every 30 seconds.
+		if n == 2 || (n > 0 && n%30 == 0) {
 			lxTrim()
 		}
 		h.mu.Lock()

@@ -5,20 +5,20 @@ package kernel
 import (
 	"bufio"
 	"os"
-	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 )
 
-// lxTrim gives back the memory an idle holder does not need: the
-// page-table mappings of its own binary's code and read-only data. It
-// collects garbage first, because a collection walks type and stack
-// metadata all over the read-only data and would map it again right away
-// (the sampler allocates nothing, so between trims no collection runs but
-// the runtime's forced one every two minutes, which the one-minute trims
-// pre-empt).
+// lxTrim gives back the memory an idle holder does not need: free heap
+// pages, and the page-table mappings of its own binary's code and
+// read-only data. It collects garbage first, because a collection walks
+// type and stack metadata all over the read-only data and would map it
+// again right away (the sampler allocates nothing, so between trims no
+// collection runs but the runtime's forced one every two minutes, which
+// the 30-second trims pre-empt).
 //
 // Why: every package initialiser of the (large) binary ran once at start,
 // and the kernel's fault-around mapped most of the file, so a fresh holder
@@ -30,7 +30,7 @@ import (
 // is left alone (dropping it would revert Go's globals to the file's
 // contents).
 func lxTrim() {
-	runtime.GC()
+	debug.FreeOSMemory() // a collection, then free heap pages back to the kernel
 	var st unix.Stat_t
 	if unix.Stat("/proc/self/exe", &st) != nil {
 		return
