@@ -16,16 +16,22 @@ const memoryWatchdogInterval = 20 * time.Millisecond
 // end of a GC cycle.
 const luaHeapMetric = "/memory/classes/heap/objects:bytes"
 
+// luaLiveMetric is the heap the last GC cycle found live: the baseline. The
+// heap metric at the start of a run would count the garbage earlier work
+// left, and a run after a garbage-heavy one would get that much more room.
+const luaLiveMetric = "/gc/heap/live:bytes"
+
 // startMemoryWatchdog samples the Go heap every memoryWatchdogInterval
-// and cancels ctx with ErrMemoryLimit once it has grown by more than limit
-// bytes since the start. gopher-lua has no allocation hook, and L.SetMx calls
+// and cancels ctx with ErrMemoryLimit once it is more than limit bytes over
+// the live heap at the start. gopher-lua has no allocation hook, and L.SetMx calls
 // os.Exit, so the VM is stopped through its context: it notices at its next
 // instruction. The heap is process-wide: concurrent VMs share the budget.
 // The returned function stops the watchdog.
 func startMemoryWatchdog(ctx context.Context, cancel context.CancelCauseFunc, limit uint64) (stop func()) {
-	sample := []metrics.Sample{{Name: luaHeapMetric}}
+	sample := []metrics.Sample{{Name: luaLiveMetric}}
 	metrics.Read(sample)
 	base := sample[0].Value.Uint64()
+	sample[0].Name = luaHeapMetric
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(memoryWatchdogInterval)
