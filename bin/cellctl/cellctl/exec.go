@@ -1,12 +1,14 @@
 package cellctl
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -24,14 +26,15 @@ func (c *cmd) exec(args []string) error {
 		return errUsage
 	}
 	target, argv := args[1], args[2:]
-	env := os.Environ()
+	env := cellEnv(os.Environ())
 	return c.withDriver(func(d kernel.Driver) error {
 		cell, err := lookup(d, target)
 		if err != nil {
 			return err
 		}
+		path := ""
 		if len(argv) == 0 {
-			argv, env = loginShell(cell.Name, env)
+			path, argv, env = loginShell(cell.Name, env)
 		}
 		stdio, cleanup, err := c.stdioFiles()
 		if err != nil {
@@ -39,18 +42,18 @@ func (c *cmd) exec(args []string) error {
 		}
 		defer cleanup()
 		p, err := d.Exec(cell.ID, kernel.ExecSpec{
-			Argv: argv, Env: env, Dir: "/",
+			Path: path, Argv: argv, Env: env, Dir: "/",
 			Stdin: stdio[0], Stdout: stdio[1], Stderr: stdio[2],
 		})
 		if err != nil {
 			if isExecFailure(err) {
-				return fmt.Errorf("exec %s: %s", argv[0], Strerror(err))
+				return fmt.Errorf("exec %s: %s", cmp.Or(path, argv[0]), Strerror(err))
 			}
 			return fmt.Errorf("enter cell %d: %s", cell.ID, Strerror(err))
 		}
 		st, err := waitForwarding(p)
 		if err != nil {
-			return fmt.Errorf("exec %s: %v", argv[0], err)
+			return fmt.Errorf("exec %s: %v", cmp.Or(path, argv[0]), err)
 		}
 		if st.Signal != 0 {
 			return exitError{128 + st.Signal}
@@ -63,11 +66,9 @@ func (c *cmd) exec(args []string) error {
 }
 
 // loginShell is the interactive shell of `cellctl exec <cell>`: $SHELL
-// (default /bin/sh) with PS1 "[<name>]# ". Upstream execs it as a login
-// shell named "-<shell>"; kernel.ExecSpec looks Argv[0] up as the program,
-// so the shell runs as "<shell> -i" until the bridge can carry a separate
-// program path.
-func loginShell(name string, env []string) (argv, newEnv []string) {
+// (default /bin/sh) run as a login shell named "-<shell>", as upstream,
+// with PS1 "[<name>]# ".
+func loginShell(name string, env []string) (path string, argv, newEnv []string) {
 	shell := ""
 	kept := env[:0:0]
 	for _, kv := range env {
@@ -82,7 +83,21 @@ func loginShell(name string, env []string) (argv, newEnv []string) {
 	if shell == "" {
 		shell = "/bin/sh"
 	}
-	return []string{shell, "-i"}, append(kept, "PS1=["+name+"]# ")
+	return shell, []string{"-" + filepath.Base(shell)}, append(kept, "PS1=["+name+"]# ")
+}
+
+// cellEnv is the environment a command in a cell inherits from cellctl:
+// the caller's, as upstream, less the dynamic loader's variables (a host
+// LD_PRELOAD must never reach into a cell) and the tools' own settings.
+func cellEnv(env []string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "LD_") || strings.HasPrefix(kv, "CELLMAN_") || strings.HasPrefix(kv, "CELLS_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
 }
 
 // isExecFailure tells a command that could not be started apart from a
