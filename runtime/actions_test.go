@@ -76,7 +76,7 @@ func newActionEnv(t *testing.T) *actionEnv {
 			d.Close()
 		}
 	})
-	e.vm = NewVM(VMOptions{Timeout: 30 * time.Second})
+	e.vm = NewVM(VMOptions{Timeout: 30 * time.Second, Libs: []string{HostLibs}})
 	t.Cleanup(e.vm.Close)
 	e.vm.SetGlobal("ROOT", lua.LString(e.root))
 	e.vm.SetGlobal("HOST", lua.LString(e.host))

@@ -152,7 +152,7 @@ func applyLuaOptions(opts ApplyOptions) map[string]any {
 // VM with no time limit (actions may run for long; their own commands have
 // timeouts) and returns its exit status and error.
 func runApplyLua(entry string, opts ApplyOptions, st *spec.State, desired *Desired, obs *Observed, luaOpts map[string]any) (int, error) {
-	vm := NewVM(VMOptions{Timeout: -1, Print: opts.Stderr})
+	vm := NewVM(VMOptions{Timeout: -1, Print: opts.Stderr, Libs: []string{HostLibs}})
 	defer vm.Close()
 	L := vm.L
 	if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString("cells.apply")); err != nil {

@@ -12,15 +12,15 @@ import (
 )
 
 func init() {
-	Register(Module{Name: "cells.state", Loader: func(L *lua.LState) int {
+	registerHost(Module{Name: "cells.state", Loader: func(L *lua.LState) int {
 		L.Push(stateTable(L, paths.FromEnv()))
 		return 1
 	}})
-	Register(Module{Name: "cells.lock", Loader: func(L *lua.LState) int {
+	registerHost(Module{Name: "cells.lock", Loader: func(L *lua.LState) int {
 		L.Push(lockTable(L, paths.FromEnv()))
 		return 1
 	}})
-	Register(Module{Name: "cells.lifecycle", Loader: func(L *lua.LState) int {
+	registerHost(Module{Name: "cells.lifecycle", Loader: func(L *lua.LState) int {
 		p := paths.FromEnv()
 		st, err := LoadState(p.DSLDir)
 		if err != nil {

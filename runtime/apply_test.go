@@ -219,10 +219,10 @@ func TestApplyNeedsRootOutsideScratch(t *testing.T) {
 }
 
 // TestStateLockModules: require("cells.state") and require("cells.lock")
-// work from any VM over the prefix of the environment.
+// work from a VM with the host modules, over the prefix of the environment.
 func TestStateLockModules(t *testing.T) {
 	p := scratch(t)
-	vm := NewVM(VMOptions{})
+	vm := NewVM(VMOptions{Libs: []string{HostLibs}})
 	t.Cleanup(vm.Close)
 	err := vm.DoChunk("t.lua", []byte(`
 local state, lock = require("cells.state"), require("cells.lock")

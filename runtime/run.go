@@ -44,7 +44,7 @@ func RunScript(path string, args []string, stdout, stderr io.Writer) int {
 	} else if ok {
 		timeout = d
 	}
-	vm := NewVM(VMOptions{Timeout: timeout, Print: stdout, Libs: []string{ScriptLibs}})
+	vm := NewVM(VMOptions{Timeout: timeout, Print: stdout, Libs: []string{ScriptLibs, HostLibs}})
 	defer vm.Close()
 	L := vm.L
 	argt := L.CreateTable(len(args), 1)
