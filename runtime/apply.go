@@ -155,6 +155,10 @@ func runApplyLua(entry string, opts ApplyOptions, st *spec.State, desired *Desir
 	vm := NewVM(VMOptions{Timeout: -1, Print: opts.Stderr, Libs: []string{HostLibs}})
 	defer vm.Close()
 	L := vm.L
+	// The operator's own action kinds, so their run halves exist here.
+	if err := LoadCustomActions(vm, ActionsDir(opts.Paths)); err != nil {
+		return 1, fmt.Errorf("custom actions: %v", err)
+	}
 	if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString("cells.apply")); err != nil {
 		return 1, fmt.Errorf("apply engine: %v", headLine(err.Error()))
 	}
