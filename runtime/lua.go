@@ -28,7 +28,8 @@ import (
 type VMOptions struct {
 	// Timeout bounds each DoChunk/Call; a runaway loop becomes an error
 	// instead of a hung host. Zero means the value of CELLMAN_LUA_TIMEOUT
-	// when set, else DefaultTimeout; negative means no time limit.
+	// when set, else DefaultTimeout; negative means no time limit. It is
+	// checked every 20 ms (lua_watchdog.go).
 	Timeout time.Duration
 	// CallStackSize caps recursion depth (default DefaultCallStack); deeper
 	// calls fail with "stack overflow".
@@ -293,13 +294,16 @@ func (vm *VM) call(fn *lua.LFunction, nargs, nret int) ([]lua.LValue, error) {
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
+	var deadline time.Time
 	if vm.opts.Timeout > 0 {
-		var stop context.CancelFunc
-		ctx, stop = context.WithTimeoutCause(ctx, vm.opts.Timeout, ErrTimeLimit)
-		defer stop()
+		deadline = time.Now().Add(vm.opts.Timeout)
 	}
+	var memLimit uint64
 	if vm.opts.MemoryLimit > 0 {
-		defer startMemoryWatchdog(ctx, cancel, uint64(vm.opts.MemoryLimit))()
+		memLimit = uint64(vm.opts.MemoryLimit)
+	}
+	if !deadline.IsZero() || memLimit > 0 {
+		defer watchLimits(deadline, memLimit, cancel)()
 	}
 	vm.cancel = cancel
 	defer func() { vm.cancel = nil }()
