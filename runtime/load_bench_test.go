@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"testing"
 	"time"
@@ -51,6 +52,13 @@ func cpuTime() time.Duration {
 }
 
 func benchLoad(b *testing.B, n int) {
+	// The GC settings of the cellman CLI (bin/cellman calls TuneGC too),
+	// restored after the benchmark.
+	gc := debug.SetGCPercent(100)
+	debug.SetGCPercent(gc)
+	defer debug.SetGCPercent(gc)
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1)) // -1 only reads
+	TuneGC()
 	dir := benchDir(b, n)
 	b.ResetTimer()
 	cpu0 := cpuTime()

@@ -6,11 +6,15 @@ import (
 
 	"cells/bin/cellman/cellman"
 	"cells/kernel"
+	"cells/runtime"
 	"cells/runtime/supervise"
 )
 
 func main() {
 	kernel.MaybeInit()
 	supervise.MaybeMonitor()
+	// After the helper modes: only the CLI itself runs the Lua loads that
+	// the tuning is for (runtime.TuneGC).
+	runtime.TuneGC()
 	os.Exit(cellman.Main(os.Args, os.Stdin, os.Stdout, os.Stderr))
 }
