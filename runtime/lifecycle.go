@@ -58,21 +58,9 @@ func newLifecycle(o LifecycleOptions) (*lifecycle, error) {
 	if lc.logf == nil {
 		lc.logf = func(string, ...any) {}
 	}
-	// The kernel records roots as given: make every path absolute once.
 	p := o.Paths
 	if p.Prefix == "" {
-		p = paths.FromEnv()
-	}
-	if !filepath.IsAbs(p.Prefix) {
-		abs, err := filepath.Abs(p.Prefix)
-		if err != nil {
-			return nil, err
-		}
-		dsl := ""
-		if p.DSLDir != paths.New(p.Prefix, "").DSLDir {
-			dsl = p.DSLDir
-		}
-		p = paths.New(abs, dsl)
+		p = paths.FromEnv() // paths.New makes the prefix absolute
 	}
 	lc.p = p
 	cfg, err := LoadConfig(p.ConfFile)

@@ -48,19 +48,7 @@ func newStorage(o StorageOptions) (*storage, error) {
 	}
 	p := o.Paths
 	if p.Prefix == "" {
-		p = paths.FromEnv()
-	}
-	// Mount tables and kernel roots hold absolute paths.
-	if !filepath.IsAbs(p.Prefix) {
-		abs, err := filepath.Abs(p.Prefix)
-		if err != nil {
-			return nil, err
-		}
-		dsl := ""
-		if p.DSLDir != paths.New(p.Prefix, "").DSLDir {
-			dsl = p.DSLDir
-		}
-		p = paths.New(abs, dsl)
+		p = paths.FromEnv() // paths.New makes the prefix absolute
 	}
 	s.p = p
 	return s, nil

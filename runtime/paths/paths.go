@@ -30,11 +30,16 @@ func FromEnv() Paths {
 	return New(os.Getenv("CELLMAN_PREFIX"), os.Getenv("CELLMAN_DSL_DIR"))
 }
 
-// New returns the paths under prefix; dslDir, when non-empty, overrides the
+// New returns the paths under prefix (made absolute); dslDir, when non-empty, overrides the
 // DSL directory verbatim (as upstream, it is not relocated by the prefix).
 func New(prefix, dslDir string) Paths {
 	if prefix == "" {
 		prefix = "/"
+	}
+	// Kernel roots and mount tables hold absolute paths: a relative
+	// prefix is taken against the working directory once, here.
+	if abs, err := filepath.Abs(prefix); err == nil {
+		prefix = abs
 	}
 	prefix = filepath.Clean(prefix)
 	j := func(p string) string { return filepath.Join(prefix, p) }

@@ -66,8 +66,8 @@ func (c *cmd) exec(args []string) error {
 }
 
 // loginShell is the interactive shell of `cellctl exec <cell>`: $SHELL
-// (default /bin/sh) run as a login shell named "-<shell>", as upstream,
-// with PS1 "[<name>]# ".
+// (default /bin/sh) run as an interactive login shell named "-<shell>"
+// with -i, as upstream, and PS1 "[<name>]# ".
 func loginShell(name string, env []string) (path string, argv, newEnv []string) {
 	shell := ""
 	kept := env[:0:0]
@@ -83,7 +83,7 @@ func loginShell(name string, env []string) (path string, argv, newEnv []string) 
 	if shell == "" {
 		shell = "/bin/sh"
 	}
-	return shell, []string{"-" + filepath.Base(shell)}, append(kept, "PS1=["+name+"]# ")
+	return shell, []string{"-" + filepath.Base(shell), "-i"}, append(kept, "PS1=["+name+"]# ")
 }
 
 // cellEnv is the environment a command in a cell inherits from cellctl:
