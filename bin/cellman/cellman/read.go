@@ -103,32 +103,31 @@ func cmdCellFields(c *cli, args []string) error   { return c.fields(cellFields, 
 func cmdVolumeFields(c *cli, args []string) error { return c.fields(volumeFields, args) }
 
 func (c *cli) readCells(s readSyntax, args []string) error {
-	r, err := s.parse(args)
-	if err != nil {
-		return err
-	}
-	fields, err := s.cat.Parse(r.fields, r.view)
-	if err != nil {
-		return err
-	}
-	cells, err := runtime.ReadCells(c.paths)
-	if err != nil {
-		return err
-	}
-	var rows []runtime.Row
-	for i := range cells {
-		if s.withName && cells[i].Name != r.name {
-			continue
+	return c.read(s, args, "cell", func() ([]runtime.Row, error) {
+		cells, err := runtime.ReadCells(c.paths)
+		rows := make([]runtime.Row, len(cells))
+		for i := range cells {
+			rows[i] = &cells[i]
 		}
-		rows = append(rows, &cells[i])
-	}
-	if s.withName && len(rows) == 0 {
-		return fmt.Errorf("unknown cell: %s", r.name)
-	}
-	return c.render(r, "cells", fields, rows)
+		return rows, err
+	})
 }
 
 func (c *cli) readVolumes(s readSyntax, args []string) error {
+	return c.read(s, args, "volume", func() ([]runtime.Row, error) {
+		vols, err := runtime.ReadVolumes(c.paths)
+		rows := make([]runtime.Row, len(vols))
+		for i := range vols {
+			rows[i] = &vols[i]
+		}
+		return rows, err
+	})
+}
+
+// read is list and show of one kind ("cell", "volume"): parse the options,
+// check the fields against the view, load the rows (show keeps the named
+// one) and render them.
+func (c *cli) read(s readSyntax, args []string, kind string, load func() ([]runtime.Row, error)) error {
 	r, err := s.parse(args)
 	if err != nil {
 		return err
@@ -137,21 +136,23 @@ func (c *cli) readVolumes(s readSyntax, args []string) error {
 	if err != nil {
 		return err
 	}
-	vols, err := runtime.ReadVolumes(c.paths)
+	all, err := load()
 	if err != nil {
 		return err
 	}
-	var rows []runtime.Row
-	for i := range vols {
-		if s.withName && vols[i].Name != r.name {
-			continue
+	rows := all
+	if s.withName {
+		rows = nil
+		for _, row := range all {
+			if row.Value("name").Raw() == r.name {
+				rows = append(rows, row)
+			}
 		}
-		rows = append(rows, &vols[i])
+		if len(rows) == 0 {
+			return fmt.Errorf("unknown %s: %s", kind, r.name)
+		}
 	}
-	if s.withName && len(rows) == 0 {
-		return fmt.Errorf("unknown volume: %s", r.name)
-	}
-	return c.render(r, "volumes", fields, rows)
+	return c.render(r, kind+"s", fields, rows)
 }
 
 func (c *cli) fields(s readSyntax, args []string) error {
