@@ -3,9 +3,12 @@
 // modules, loads the desired state, and offers the typed API used by cellman
 // and cellui (read views, apply, lifecycle, backup).
 //
-// The Lua host is split over a few files: lua.go (the VM and its limits),
+// The Lua host is split over a few files: lua.go (the VM, Compile and
+// Call), lua_stdlib.go (the standard libraries, opened once and shared),
 // lua_require.go (require, the Go module registry and the compiled luastd
-// cache), lua_limits.go (size-capped string builtins), lua_watchdog.go (the
+// cache), lua_limits.go (size-capped string builtins, the coroutine nesting
+// cap), lua_pattern.go (interruptible Lua patterns over internal/luapm),
+// lua_syntax.go (the syntax nesting cap), lua_watchdog.go (the time and
 // memory watchdog), lua_utf8.go (a Go utf8 library), libs.go (the
 // gopher-lua-libs whitelist) and run.go (`cellman run`).
 package runtime
@@ -313,12 +316,16 @@ func (vm *VM) call(fn *lua.LFunction, nargs, nret int) ([]lua.LValue, error) {
 	if err == nil {
 		return vals, nil
 	}
+	where := luaWhere(err)
+	if le, ok := err.(*LuaError); ok && where == "" {
+		where = strings.TrimSuffix(luaTraceWhere(le.Traceback), ": ")
+	}
 	switch cause := context.Cause(ctx); {
 	case cause == nil:
 	case errors.Is(cause, ErrTimeLimit):
-		return nil, &limitError{where: luaWhere(err), msg: fmt.Sprintf("time limit of %s exceeded", vm.opts.Timeout), kind: ErrTimeLimit}
+		return nil, &limitError{where: where, msg: fmt.Sprintf("time limit of %s exceeded", vm.opts.Timeout), kind: ErrTimeLimit}
 	case errors.Is(cause, ErrMemoryLimit):
-		return nil, &limitError{where: luaWhere(err), msg: fmt.Sprintf("memory limit of %d MiB exceeded", vm.opts.MemoryLimit>>20), kind: ErrMemoryLimit}
+		return nil, &limitError{where: where, msg: fmt.Sprintf("memory limit of %d MiB exceeded", vm.opts.MemoryLimit>>20), kind: ErrMemoryLimit}
 	default: // stopped by a Go function (vm.stop)
 		return nil, cause
 	}

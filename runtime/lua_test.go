@@ -350,16 +350,16 @@ func TestTimeLimitPerCall(t *testing.T) {
 
 func TestCallStackLimit(t *testing.T) {
 	runHostile(t, []hostile{
-		{"recursion", VMOptions{}, "local function f(n) return 1 + f(n + 1) end\nf(1)", `^bad.lua:1: stack overflow`, nil},
+		{"recursion", VMOptions{}, "local function f(n) return 1 + f(n + 1) end\nf(1)", `^bad.lua:1: stack overflow$`, nil},
 		{"mutual recursion", VMOptions{}, "local g\nlocal function f() return 1 + g() end\ng = function() return 1 + f() end\nf()", `^bad.lua:[23]: stack overflow`, nil},
-		{"via pcall", VMOptions{}, "local function f() local ok, e = pcall(f) if not ok then error(e, 0) end end\nf()", `stack overflow`, nil},
+		{"via pcall", VMOptions{}, "local function f() local ok, e = pcall(f) if not ok then error(e, 0) end end\nf()", `^bad.lua:1: stack overflow$`, nil},
 		{"via __index", VMOptions{}, "local t = setmetatable({}, {__index = function(t, k) return t[k] end})\nreturn t.x", `^bad.lua:1: stack overflow`, nil},
 		{"via tostring", VMOptions{}, "local t t = setmetatable({}, {__tostring = function(x) return tostring(x) end})\nreturn tostring(t)", `^bad.lua:1: stack overflow`, nil},
-		{"via gsub", VMOptions{}, "local function f() return (\"x\"):gsub('x', f) end\nf()", `stack overflow`, nil},
-		{"via sort", VMOptions{}, "local function f(a, b) table.sort({1, 2, 3}, f) return a < b end\nf(1, 2)", `stack overflow`, nil},
-		{"via coroutines", VMOptions{}, "local function f() coroutine.wrap(f)() end\nf()", `bad.lua:1: .*(stack overflow|too many nested coroutines)`, nil},
-		{"via coroutine.resume", VMOptions{}, "local function f() local ok, e = coroutine.resume(coroutine.create(f)) if not ok then error(e, 0) end end\nf()", `bad.lua:1: .*(stack overflow|too many nested coroutines)`, nil},
-		{"small cap", VMOptions{CallStackSize: 20}, "local function f(n) if n == 0 then return 0 end return 1 + f(n - 1) end\nf(50)", `stack overflow`, nil},
+		{"via gsub", VMOptions{}, "local function f() return (\"x\"):gsub('x', f) end\nf()", `^bad.lua:1: stack overflow$`, nil},
+		{"via sort", VMOptions{}, "local function f(a, b) table.sort({1, 2, 3}, f) return a < b end\nf(1, 2)", `^bad.lua:1: stack overflow$`, nil},
+		{"via coroutines", VMOptions{}, "local function f() coroutine.wrap(f)() end\nf()", `^bad.lua:1: stack overflow \(more than 200 nested coroutines\)$`, nil},
+		{"via coroutine.resume", VMOptions{}, "local function f() local ok, e = coroutine.resume(coroutine.create(f)) if not ok then error(e, 0) end end\nf()", `^bad.lua:1: stack overflow \(more than 200 nested coroutines\)$`, nil},
+		{"small cap", VMOptions{CallStackSize: 20}, "local function f(n) if n == 0 then return 0 end return 1 + f(n - 1) end\nf(50)", `^bad.lua:1: stack overflow$`, nil},
 	})
 	// Recursion within the cap works.
 	out, err := runChunk(t, VMOptions{CallStackSize: 100}, "ok.lua", "local function f(n) if n == 0 then return 0 end return 1 + f(n - 1) end print(f(80))")
@@ -393,8 +393,8 @@ func TestMemoryGuards(t *testing.T) {
 		{"concat doubling", VMOptions{MemoryLimit: 64 << 20}, "local s = ('x'):rep(2^20)\nwhile true do s = s .. s end", `^bad.lua:2: (memory limit of 64 MiB exceeded|string concatenation: result too large)`, nil},
 		{"table growth", VMOptions{MemoryLimit: 64 << 20, Timeout: 30 * time.Second}, "local t = {}\nwhile true do t[#t + 1] = {1, 2, 3} end", `^bad.lua:2: memory limit of 64 MiB exceeded$`, ErrMemoryLimit},
 		{"string table growth", VMOptions{MemoryLimit: 64 << 20, Timeout: 30 * time.Second}, "local t, i = {}, 0\nwhile true do i = i + 1 t[i] = ('x'):rep(1000) .. i end", `^bad.lua:2: memory limit of 64 MiB exceeded$`, ErrMemoryLimit},
-		{"unpack huge", VMOptions{}, "local t = {} for i = 1, 3e5 do t[i] = i end\nreturn unpack(t)", `^bad.lua:2: .*(registry overflow|stack overflow|too many results)`, nil},
-		{"string.char many", VMOptions{}, "local t = {} for i = 1, 3e5 do t[i] = 65 end\nreturn string.char(unpack(t))", `^bad.lua:2: `, nil},
+		{"unpack huge", VMOptions{}, "local t = {} for i = 1, 3e5 do t[i] = i end\nreturn unpack(t)", `^bad.lua:2: registry overflow$`, nil},
+		{"string.char many", VMOptions{}, "local t = {} for i = 1, 3e5 do t[i] = 65 end\nreturn string.char(unpack(t))", `^bad.lua:2: registry overflow$`, nil},
 	})
 	// Garbage is not growth: with a live heap far larger than the limit,
 	// the collector lets more garbage than the limit pile up, and the
