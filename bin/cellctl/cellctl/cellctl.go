@@ -69,20 +69,10 @@ func (c *cmd) usageErr(err error) error {
 }
 
 func (c *cmd) run(args []string) error {
-	g := newGetopt(args, "J")
-	for {
-		opt, _, ok, err := g.next()
-		if !ok {
-			break
-		}
-		if err != nil {
-			return c.usageErr(err)
-		}
-		if opt == 'J' {
-			c.json = true
-		}
+	_, rest, err := c.switches(args, "J")
+	if err != nil {
+		return err
 	}
-	rest := g.rest()
 	if len(rest) == 0 {
 		return errUsage
 	}

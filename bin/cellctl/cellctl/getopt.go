@@ -78,3 +78,26 @@ func (g *getopt) advanceIfDone(w string) {
 
 // rest returns the operands after the options.
 func (g *getopt) rest() []string { return g.args[g.optind:] }
+
+// switches parses args whose options are all flags without arguments (spec
+// has no ':'), reporting a getopt error the NetBSD way, and returns which
+// options were given and the operands. -J, wherever it is allowed, sets
+// c.json.
+func (c *cmd) switches(args []string, spec string) (map[byte]bool, []string, error) {
+	set := map[byte]bool{}
+	g := newGetopt(args, spec)
+	for {
+		opt, _, ok, err := g.next()
+		if !ok {
+			break
+		}
+		if err != nil {
+			return nil, nil, c.usageErr(err)
+		}
+		set[opt] = true
+	}
+	if set['J'] {
+		c.json = true
+	}
+	return set, g.rest(), nil
+}

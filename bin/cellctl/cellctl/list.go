@@ -10,28 +10,14 @@ import (
 
 // list implements `cellctl list [-T] [-H]` (and -J).
 func (c *cmd) list(args []string) error {
-	var tsv, noHeader bool
-	g := newGetopt(args, "THJ")
-	for {
-		opt, _, ok, err := g.next()
-		if !ok {
-			break
-		}
-		if err != nil {
-			return c.usageErr(err)
-		}
-		switch opt {
-		case 'T':
-			tsv = true
-		case 'H':
-			noHeader = true
-		case 'J':
-			c.json = true
-		}
+	set, rest, err := c.switches(args, "THJ")
+	if err != nil {
+		return err
 	}
-	if len(g.rest()) != 0 {
+	if len(rest) != 0 {
 		return errUsage
 	}
+	tsv, noHeader := set['T'], set['H']
 	if noHeader && !tsv {
 		return fmt.Errorf("-H requires -T")
 	}

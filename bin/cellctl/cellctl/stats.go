@@ -18,34 +18,14 @@ const httpHeader = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r
 
 // stats implements `cellctl stats [-P] [-v] [-h] [-T] [-H]` (and -J).
 func (c *cmd) stats(args []string) error {
-	var prom, verbose, http, tsv, noHeader bool
-	g := newGetopt(args, "PvhTHJ")
-	for {
-		opt, _, ok, err := g.next()
-		if !ok {
-			break
-		}
-		if err != nil {
-			return c.usageErr(err)
-		}
-		switch opt {
-		case 'P':
-			prom = true
-		case 'v':
-			verbose = true
-		case 'h':
-			http = true
-		case 'T':
-			tsv = true
-		case 'H':
-			noHeader = true
-		case 'J':
-			c.json = true
-		}
+	set, rest, err := c.switches(args, "PvhTHJ")
+	if err != nil {
+		return err
 	}
-	if len(g.rest()) != 0 {
+	if len(rest) != 0 {
 		return errUsage
 	}
+	prom, verbose, http, tsv, noHeader := set['P'], set['v'], set['h'], set['T'], set['H']
 	switch {
 	case http && !prom:
 		return fmt.Errorf("-h requires -P")
