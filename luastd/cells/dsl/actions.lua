@@ -29,7 +29,10 @@ local M = {}
 
 M.sites = {}  -- raw table built by a helper -> { file, line }
 M.names = {}  -- kind names, built-ins first, then in registration order
-for i, k in ipairs(builtin.names) do M.names[i] = k end
+do
+  local names = builtin.names
+  for i = 1, #names do M.names[i] = names[i] end
+end
 
 M.types = {
   string = value.string, mode = value.mode, owner = value.owner, group = value.group,
@@ -39,15 +42,49 @@ M.types = {
 
 local registered = {}
 
--- finish fills the derived parts of a definition whose fields are records.
-local function finish(def)
-  def.known = { "kind" }
-  for i, f in ipairs(def.fields) do def.known[i + 1] = f[1] end
-  def.positional = def.positional or {}
-  def.options = def.options or {}
-  def.deprecated = def.deprecated or {}
+-- none stands for a definition's missing positional or options list; it is
+-- never handed out, so nothing can change it.
+local none = {}
+
+-- finish marks a definition whose fields are records as installed. A
+-- registered definition gets empty positional, options and deprecated
+-- tables where it has none (register returns it); the built-in ones leave
+-- them nil, which the hot paths below accept: every DSL file builds the
+-- built-in definitions it uses afresh.
+local function finish(def, defaults)
+  if defaults then
+    def.positional = def.positional or {}
+    def.options = def.options or {}
+    def.deprecated = def.deprecated or {}
+  end
   registered[def.kind] = true
   return def
+end
+
+-- known_keys lists the keys an action table of def may have: "kind", then
+-- the field names. Only error messages need it.
+local function known_keys(def)
+  local known = { "kind" }
+  local fields = def.fields
+  for i = 1, #fields do known[i + 1] = fields[i][1] end
+  return known
+end
+
+-- unknown_key returns the error message for the first unknown key of the
+-- action table t (see schema.unknown), or nil. The common case, every key
+-- a field, allocates nothing.
+local function unknown_key(def, t)
+  local fields = def.fields
+  for k in pairs(t) do
+    if k ~= "kind" then
+      local found = false
+      for i = 1, #fields do
+        if fields[i][1] == k then found = true; break end
+      end
+      if not found then return schema.unknown(t, known_keys(def), "") end
+    end
+  end
+  return nil
 end
 
 -- kinds maps a kind name to its definition. Built-in definitions are built
@@ -99,16 +136,27 @@ function M.register(def)
   end
   def.fields = records
   if not builtin.defs[kind] and not registered[kind] then M.names[#M.names + 1] = kind end
-  finish(def)
+  finish(def, true)
   rawset(M.kinds, kind, def)
   return def
 end
 
+-- deprecated_key returns the message of the first deprecated key of t.
 local function deprecated_key(def, t)
-  for k, msg in pairs(def.deprecated) do
+  local dep = def.deprecated
+  if dep == nil then return nil end
+  for k, msg in pairs(dep) do
     if t[k] ~= nil then return msg end
   end
   return nil
+end
+
+-- fail raises the error of the index-th action at file:line; the label is
+-- built here, on failure only.
+local function fail(file, line, ctx, index, kind, msg)
+  local label = "action " .. tostring(index)
+  if kind then label = label .. " (" .. kind .. ")" end
+  check.raise(file, line, ctx.what, label .. ": " .. msg)
 end
 
 -- validate checks the raw action table t, the index-th action of the apply
@@ -122,39 +170,34 @@ function M.validate(ctx, t, index)
   local s = type(t) == "table" and M.sites[t]
   local file, line = ctx.file, ctx.line
   if s then file, line = s[1], s[2] end
-  local function fail(kind, msg)
-    local label = "action " .. tostring(index)
-    if kind then label = label .. " (" .. kind .. ")" end
-    check.raise(file, line, ctx.what, label .. ": " .. msg)
-  end
-  if type(t) ~= "table" then fail(nil, "action must be table") end
+  if type(t) ~= "table" then fail(file, line, ctx, index, nil, "action must be table") end
   local kind = t.kind
-  if kind == nil then fail(nil, "missing required key 'kind'") end
-  if type(kind) ~= "string" then fail(nil, "key 'kind' must be string") end
+  if kind == nil then fail(file, line, ctx, index, nil, "missing required key 'kind'") end
+  if type(kind) ~= "string" then fail(file, line, ctx, index, nil, "key 'kind' must be string") end
   local def = M.kinds[kind]
   if not def then
     local msg = "unknown action kind: " .. kind
     local sug = schema.suggest(kind, M.names)
     if sug then msg = msg .. " (did you mean '" .. sug .. "'?)" end
-    fail(nil, msg)
+    fail(file, line, ctx, index, nil, msg)
   end
-  if next(def.deprecated) ~= nil then
-    local dep = deprecated_key(def, t)
-    if dep then fail(kind, dep) end
-  end
-  local bad = schema.unknown(t, def.known, "")
-  if bad then fail(kind, bad) end
+  local dep = deprecated_key(def, t)
+  if dep then fail(file, line, ctx, index, kind, dep) end
+  local bad = unknown_key(def, t)
+  if bad then fail(file, line, ctx, index, kind, bad) end
   local args, sources = {}, nil
   local types = M.types
-  for _, f in ipairs(def.fields) do
+  local fields = def.fields
+  for i = 1, #fields do
+    local f = fields[i]
     local name = f[1]
     local v = t[name]
     if v == nil or (f[2] ~= "any" and not f[3] and type(v) == "table" and next(v) == nil) then
-      if f[3] then fail(kind, "missing required key '" .. name .. "'") end
+      if f[3] then fail(file, line, ctx, index, kind, "missing required key '" .. name .. "'") end
       v = f[4]
     else
       local out, err = types[f[2]](v, f)
-      if out == nil then fail(kind, err) end
+      if out == nil then fail(file, line, ctx, index, kind, err) end
       v = out
     end
     if v ~= nil then
@@ -180,22 +223,20 @@ function M.builder(kind)
     if def.varargs then
       t = def.varargs(check.at(file, line, kind .. "()"), n, { ... })
     else
-      local np = #def.positional
-      local max = np + ((#def.options > 0) and 1 or 0)
+      local pos, options = def.positional or none, def.options or none
+      local np = #pos
+      local max = np + ((#options > 0) and 1 or 0)
       if n > max then
         check.raise(file, line, kind .. "()", kind .. " takes at most " .. max .. " arguments, got " .. n)
       end
       t = { kind = kind }
-      local pos = def.positional
       for i = 1, np do t[pos[i]] = (select(i, ...)) end
       local opts = (select(np + 1, ...))
       if opts ~= nil then
         if type(opts) ~= "table" then check.raise(file, line, kind .. "()", kind .. " options must be table") end
-        if next(def.deprecated) ~= nil then
-          local dep = deprecated_key(def, opts)
-          if dep then check.raise(file, line, kind .. "()", dep) end
-        end
-        local bad = schema.unknown(opts, def.options, "")
+        local dep = deprecated_key(def, opts)
+        if dep then check.raise(file, line, kind .. "()", dep) end
+        local bad = schema.unknown(opts, options, "")
         if bad then check.raise(file, line, kind .. "()", bad) end
         for k, v in pairs(opts) do t[k] = v end
       end
