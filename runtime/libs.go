@@ -31,13 +31,99 @@ func init() {
 		filepath.Preload(L)
 		humanize.Preload(L)
 		inspect.Preload(L)
-		json.Preload(L)
 		regexp.Preload(L)
 		shellescape.Preload(L)
 		strings.Preload(L)
-		yaml.Preload(L)
+		L.PreloadModule("json", guardedEncoder(json.Loader, "json", "json.Encoder"))
+		L.PreloadModule("yaml", guardedEncoder(yaml.Loader, "yaml", "yaml.Encoder"))
 		L.PreloadModule("time", timeLoader)
 	})
+}
+
+// maxEncodeDepth caps how deeply a value given to json or yaml encode may
+// nest.
+const maxEncodeDepth = 1000
+
+// guardedEncoder wraps the loader of an encoding module (json, yaml) so
+// that encode(v) and encoder:encode(v) first bound the text v would give.
+// The libraries encode in one Go call, which no limit interrupts: a table
+// nested a hundred thousand deep took 80 s and half a GiB in json.encode
+// (encoding/json re-validates every level's output), and a table that
+// holds the same subtable twice at each of 60 levels would encode to 2^60
+// copies.
+func guardedEncoder(loader lua.LGFunction, mod, encoderType string) lua.LGFunction {
+	return func(L *lua.LState) int {
+		n := loader(L)
+		if t, ok := L.Get(-1).(*lua.LTable); ok {
+			if enc, ok := t.RawGetString("encode").(*lua.LFunction); ok {
+				t.RawSetString("encode", L.NewFunction(encodeGuard(mod+".encode", 1, enc.GFunction)))
+			}
+		}
+		if mt, ok := L.GetTypeMetatable(encoderType).(*lua.LTable); ok {
+			if idx, ok := mt.RawGetString("__index").(*lua.LTable); ok {
+				if enc, ok := idx.RawGetString("encode").(*lua.LFunction); ok && enc.IsG {
+					idx.RawSetString("encode", L.NewFunction(encodeGuard(encoderType+":encode", 2, enc.GFunction)))
+				}
+			}
+		}
+		return n
+	}
+}
+
+// encodeGuard checks argument arg before calling encode.
+func encodeGuard(name string, arg int, encode lua.LGFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		max := DefaultMaxStringSize
+		w := encodeWalk{memo: map[*lua.LTable]int{}, path: map[*lua.LTable]bool{}, max: max}
+		if w.size(L.Get(arg), 0) > max {
+			L.RaiseError("%s: result too large (max %d bytes)", name, max)
+		}
+		if w.deep {
+			L.RaiseError("%s: value nested more than %d deep", name, maxEncodeDepth)
+		}
+		return encode(L)
+	}
+}
+
+// encodeWalk bounds the encoded size of a value: each table is sized once
+// (a table reached twice counts twice, as the encoder writes it twice); a
+// table that contains itself counts nothing more, the encoder reports it.
+type encodeWalk struct {
+	memo map[*lua.LTable]int
+	path map[*lua.LTable]bool
+	max  int
+	deep bool
+}
+
+func (w *encodeWalk) size(v lua.LValue, depth int) int {
+	switch x := v.(type) {
+	case lua.LString:
+		return 6*len(x) + 2 // "\u003c" for each '<' at worst
+	case *lua.LTable:
+		if depth >= maxEncodeDepth {
+			w.deep = true
+			return 0
+		}
+		if w.path[x] {
+			return 0
+		}
+		if n, ok := w.memo[x]; ok {
+			return n
+		}
+		w.path[x] = true
+		n := 2
+		for k, v := x.Next(lua.LNil); k != lua.LNil; k, v = x.Next(k) {
+			n += w.size(k, depth+1) + w.size(v, depth+1) + 4
+			if n > w.max || w.deep {
+				n = min(n, w.max+1) // saturate: sums stay small
+				break
+			}
+		}
+		delete(w.path, x)
+		w.memo[x] = n
+		return n
+	}
+	return 32
 }
 
 // timeLoader is the time module with a sleep that ends early when the

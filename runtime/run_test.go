@@ -70,6 +70,16 @@ print(require("strings").split("a,b", ",")[2], require("filepath").join("a", "b"
 print(require("crypto").sha256("x"):sub(1, 8), require("shellescape").quote("a b"), require("regexp").match("^c+$", "ccc"))
 print(require("humanize").ibytes(2048), require("inspect")({1}), type(require("time").unix()))`,
 			stdout: "b\ta/b\taGk=\n2d711642\t'a b'\ttrue\n2.0 KiB\t{ 1 }\tnumber\n"},
+		{name: "json deep", src: "local json = require('json')\nlocal t = {} local c = t for i = 1, 1e5 do c.x = {} c = c.x end\njson.encode(t)", code: 1,
+			stderr: `^cellman: SCRIPT:3: json.encode: value nested more than 1000 deep\n$`},
+		{name: "json exponential", src: "local json = require('json')\nlocal x = {'a'} for i = 1, 60 do x = {x, x} end\njson.encode(x)", code: 1,
+			stderr: `^cellman: SCRIPT:3: json.encode: result too large \(max 67108864 bytes\)\n$`},
+		{name: "json encoder deep", src: "local json, strings = require('json'), require('strings')\nlocal t = {} local c = t for i = 1, 1e5 do c.x = {} c = c.x end\nlocal e = json.new_encoder(strings.new_builder())\ne:encode(t)", code: 1,
+			stderr: `^cellman: SCRIPT:4: json.Encoder:encode: value nested more than 1000 deep\n$`},
+		{name: "json cycle", src: "local t = {} t.t = t\nprint(require('json').encode(t))", stdout: "nil\tjson: error calling MarshalJSON for type json.jsonValue: json: error calling MarshalJSON for type json.jsonValue: cannot encode recursively nested tables to JSON\n"},
+		{name: "yaml deep", src: "local t = {} local c = t for i = 1, 1e5 do c.x = {} c = c.x end\nrequire('yaml').encode(t)", code: 1,
+			stderr: `^cellman: SCRIPT:2: yaml.encode: value nested more than 1000 deep\n$`},
+		{name: "json nested ok", src: "local t = {} local c = t for i = 1, 100 do c.x = {} c = c.x end\nprint(#require('json').encode(t))", stdout: "602\n"},
 		{name: "luastd", src: `print(type(require("cells.dsl").install))`, stdout: "function\n"},
 		{name: "utf8", src: `print(utf8.len("été"))`, stdout: "3\n"},
 	} {
