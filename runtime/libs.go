@@ -1,7 +1,9 @@
 package runtime
 
 import (
+	gostrings "strings"
 	"time"
+	"unicode"
 
 	"github.com/vadv/gopher-lua-libs/base64"
 	"github.com/vadv/gopher-lua-libs/crypto"
@@ -11,7 +13,7 @@ import (
 	"github.com/vadv/gopher-lua-libs/json"
 	"github.com/vadv/gopher-lua-libs/regexp"
 	"github.com/vadv/gopher-lua-libs/shellescape"
-	"github.com/vadv/gopher-lua-libs/strings"
+	luastrings "github.com/vadv/gopher-lua-libs/strings"
 	luatime "github.com/vadv/gopher-lua-libs/time"
 	"github.com/vadv/gopher-lua-libs/yaml"
 	lua "github.com/yuin/gopher-lua"
@@ -33,11 +35,58 @@ func init() {
 		inspect.Preload(L)
 		regexp.Preload(L)
 		shellescape.Preload(L)
-		strings.Preload(L)
+		L.PreloadModule("strings", stringsLoader)
 		L.PreloadModule("json", guardedEncoder(json.Loader, "json", "json.Encoder"))
 		L.PreloadModule("yaml", guardedEncoder(yaml.Loader, "yaml", "yaml.Encoder"))
 		L.PreloadModule("time", timeLoader)
 	})
+}
+
+// maxSplitParts caps the tables strings.split and strings.fields build in
+// one Go call: each part costs some 50 bytes, so splitting a 64 MiB string
+// into characters would take gigabytes before any limit could act.
+const maxSplitParts = 1 << 22
+
+// stringsLoader is the strings module with split and fields refusing more
+// than maxSplitParts parts, counted before anything is built.
+func stringsLoader(L *lua.LState) int {
+	n := luastrings.Loader(L)
+	t, ok := L.Get(-1).(*lua.LTable)
+	if !ok {
+		return n
+	}
+	for name, count := range map[string]func(*lua.LState) int{
+		"split": func(L *lua.LState) int {
+			return gostrings.Count(L.CheckString(1), L.OptString(2, "")) + 1
+		},
+		"fields": func(L *lua.LState) int { return countFields(L.CheckString(1)) },
+	} {
+		orig, ok := t.RawGetString(name).(*lua.LFunction)
+		if !ok {
+			continue
+		}
+		t.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			if count(L) > maxSplitParts {
+				L.RaiseError("strings.%s: too many parts (max %d)", name, maxSplitParts)
+			}
+			return orig.GFunction(L)
+		}))
+	}
+	return n
+}
+
+// countFields counts what strings.Fields would return, without building it.
+func countFields(s string) int {
+	n, in := 0, false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			in = false
+		} else if !in {
+			in = true
+			n++
+		}
+	}
+	return n
 }
 
 // maxEncodeDepth caps how deeply a value given to json or yaml encode may

@@ -80,6 +80,11 @@ print(require("humanize").ibytes(2048), require("inspect")({1}), type(require("t
 		{name: "yaml deep", src: "local t = {} local c = t for i = 1, 1e5 do c.x = {} c = c.x end\nrequire('yaml').encode(t)", code: 1,
 			stderr: `^cellman: SCRIPT:2: yaml.encode: value nested more than 1000 deep\n$`},
 		{name: "json nested ok", src: "local t = {} local c = t for i = 1, 100 do c.x = {} c = c.x end\nprint(#require('json').encode(t))", stdout: "602\n"},
+		{name: "strings.split too many", src: "local s = ('ab'):rep(3e6)\nrequire('strings').split(s, '')", code: 1,
+			stderr: `^cellman: SCRIPT:2: strings.split: too many parts \(max 4194304\)\n$`},
+		{name: "strings.fields too many", src: "local s = ('a '):rep(5e6)\nrequire('strings').fields(s)", code: 1,
+			stderr: `^cellman: SCRIPT:2: strings.fields: too many parts \(max 4194304\)\n$`},
+		{name: "strings.split ok", src: "local st = require('strings')\nprint(#st.split('a,b,,c', ','), #st.split('abc', ''), #st.fields(' a  b\\tc '))", stdout: "4\t3\t3\n"},
 		{name: "luastd", src: `print(type(require("cells.dsl").install))`, stdout: "function\n"},
 		{name: "utf8", src: `print(utf8.len("été"))`, stdout: "3\n"},
 	} {
