@@ -308,6 +308,20 @@ func TestIntegrationWalkthroughRoot(t *testing.T) {
 	} else if !errors.Is(err, syscall.EPERM) {
 		t.Fatalf("binding the reserved port %d: %v (want operation not permitted)", port, err)
 	}
+
+	// Stop leaves nothing: no cell, no mount, the port free again.
+	e.run(0, "cell", "stop", "it-web")
+	if got := e.running(); len(got) != 0 {
+		t.Fatalf("running after stop: %q", got)
+	}
+	if m := mountsUnder(t, e.p.Prefix); len(m) != 0 {
+		t.Fatalf("mounts after stop: %q", m)
+	}
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.2:%d", port))
+	if err != nil {
+		t.Fatalf("the reserved port %d is still denied after stop: %v", port, err)
+	}
+	l.Close()
 }
 
 // TestIntegrationDriftRoot: drift is the declared state against the
