@@ -14,8 +14,18 @@ import (
 // with this many.
 const maxSyntaxDepth = 1000
 
+// maxConcatOperands caps the operands of one a .. b .. c chain, which
+// gopher-lua joins in a single allocation that no limit can interrupt: 200
+// operands of a 64 MiB string would ask for 12.5 GiB at once. With the
+// default MaxStringSize, one chain builds at most 2 GiB; the memory
+// watchdog stops the run right after.
+const maxConcatOperands = 32
+
 // syntaxTooDeep is the error raised by checkSyntaxDepth.
-type syntaxTooDeep struct{ line int }
+type syntaxTooDeep struct {
+	line int
+	msg  string
+}
 
 // checkSyntaxDepth walks the chunk and reports "<chunk>:<line>: chunk has
 // too many syntax levels" where it nests deeper than maxSyntaxDepth. The
@@ -27,7 +37,7 @@ func checkSyntaxDepth(name string, chunk []ast.Stmt) (err error) {
 			if !ok {
 				panic(r)
 			}
-			err = fmt.Errorf("%s:%d: chunk has too many syntax levels (more than %d)", name, deep.line, maxSyntaxDepth)
+			err = fmt.Errorf("%s:%d: %s", name, deep.line, deep.msg)
 		}
 	}()
 	depthStmts(chunk, 0)
@@ -36,7 +46,7 @@ func checkSyntaxDepth(name string, chunk []ast.Stmt) (err error) {
 
 func depthEnter(line, depth int) int {
 	if depth >= maxSyntaxDepth {
-		panic(syntaxTooDeep{line})
+		panic(syntaxTooDeep{line, fmt.Sprintf("chunk has too many syntax levels (more than %d)", maxSyntaxDepth)})
 	}
 	return depth + 1
 }
@@ -119,6 +129,13 @@ func depthExpr(e ast.Expr, depth int) {
 		depthExpr(e.Lhs, d)
 		depthExpr(e.Rhs, d)
 	case *ast.StringConcatOpExpr:
+		n := 2
+		for r, ok := e.Rhs.(*ast.StringConcatOpExpr); ok; r, ok = r.Rhs.(*ast.StringConcatOpExpr) {
+			n++
+		}
+		if n > maxConcatOperands {
+			panic(syntaxTooDeep{e.Line(), fmt.Sprintf("too many operands of '..' (%d, max %d): use table.concat", n, maxConcatOperands)})
+		}
 		depthExpr(e.Lhs, d)
 		depthExpr(e.Rhs, d)
 	case *ast.ArithmeticOpExpr:

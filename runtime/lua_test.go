@@ -219,7 +219,8 @@ func TestLuaErrorPositions(t *testing.T) {
 		{"too many locals", "site.lua", "local t = " + strings.Repeat("{", 300) + strings.Repeat("}", 300), "site.lua:1: register overflow"},
 		{"nested tables", "site.lua", "\nlocal t = " + strings.Repeat("{", 1e6) + strings.Repeat("}", 1e6), "site.lua:2: chunk has too many syntax levels (more than 1000)"},
 		{"nested blocks", "site.lua", strings.Repeat("do ", 1e5) + strings.Repeat("end ", 1e5), "site.lua:1: chunk has too many syntax levels"},
-		{"long concat", "site.lua", "return 1" + strings.Repeat(" .. 1", 1e5), "site.lua:1: chunk has too many syntax levels"},
+		{"long concat", "site.lua", "return 1" + strings.Repeat(" .. 1", 1e5), "site.lua:1: too many operands of '..' (100001, max 32): use table.concat"},
+		{"concat 33", "site.lua", "\nreturn 1" + strings.Repeat(" .. 1", 32), "site.lua:2: too many operands of '..' (33, max 32)"},
 		{"nested functions", "site.lua", "f = " + strings.Repeat("function() return ", 2000) + "1" + strings.Repeat(" end", 2000), "site.lua:1: chunk has too many syntax levels"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -231,7 +232,7 @@ func TestLuaErrorPositions(t *testing.T) {
 				t.Errorf("message carries a traceback: %q", err)
 			}
 			var le *LuaError
-			if strings.HasPrefix(tc.name, "syntax") || strings.HasPrefix(tc.name, "nested") || tc.name == "long concat" || tc.name == "too many locals" {
+			if strings.HasPrefix(tc.name, "syntax") || strings.HasPrefix(tc.name, "nested") || strings.HasPrefix(tc.name, "long concat") || strings.HasPrefix(tc.name, "concat") || tc.name == "too many locals" {
 				return // compile errors are plain errors
 			}
 			if !errors.As(err, &le) {
@@ -411,6 +412,18 @@ func TestMemoryGuards(t *testing.T) {
 		goruntime.KeepAlive(ballast)
 		if err != nil {
 			t.Fatalf("500 MB of garbage under a 128 MiB limit: %v", err)
+		}
+	})
+	// A concatenation of 32 operands is fine; its size is bounded by the
+	// operands' (each at most MaxStringSize) and the watchdog acts next.
+	t.Run("concat of 32 big strings", func(t *testing.T) {
+		// The baseline is the live heap of the last GC: collect the
+		// previous subtest's ballast so this run is measured alone.
+		goruntime.GC()
+		_, err := runChunk(t, VMOptions{MemoryLimit: 64 << 20}, "cat.lua",
+			"local s = ('x'):rep(2^20)\nlocal t = s"+strings.Repeat("..s", 31)+"\nlocal u = t..t\nwhile true do end")
+		if err == nil || err.Error() != "cat.lua:4: memory limit of 64 MiB exceeded" {
+			t.Fatalf("err = %v", err)
 		}
 	})
 	// Results under the caps work.
