@@ -91,9 +91,10 @@ end
 -- on first use: each DSL file runs in a fresh VM, and most use few kinds.
 M.kinds = setmetatable({}, {
   __index = function(t, kind)
-    local make = builtin.defs[kind]
-    if not make or registered[kind] then return nil end
-    local def = finish(make())
+    if registered[kind] then return nil end
+    local def = builtin.def(kind)
+    if not def then return nil end
+    finish(def)
     rawset(t, kind, def)
     return def
   end,
@@ -135,7 +136,7 @@ function M.register(def)
     end
   end
   def.fields = records
-  if not builtin.defs[kind] and not registered[kind] then M.names[#M.names + 1] = kind end
+  if not registered[kind] and not builtin.def(kind) then M.names[#M.names + 1] = kind end
   finish(def, true)
   rawset(M.kinds, kind, def)
   return def

@@ -1,6 +1,8 @@
--- cells.dsl.builtin: the built-in action kinds (upstream-cells §3.6). Each
--- defs[kind]() returns the definition that cells.dsl.actions installs on
--- first use. Fields are written in the registry's compact record form
+-- cells.dsl.builtin: the built-in action kinds (upstream-cells §3.6).
+-- def(kind) returns a fresh definition of a built-in kind (nil for any other
+-- name), which cells.dsl.actions installs on first use. One function, not a
+-- table of constructors: every DSL file loads this module in a fresh VM, and
+-- each closure and key costs there. Fields are written in the registry's compact record form
 -- { name, type, required, default, source, path, nonempty, message }
 -- (see cells.dsl.actions): array-only tables are much cheaper to build in
 -- gopher-lua than keyed ones, and every DSL file builds them afresh.
@@ -33,145 +35,126 @@ local function pkg_varargs(ctx, n, args)
   return { kind = "pkg", packages = list }
 end
 
-local defs = {}
-
-defs.pkg = function()
-  return {
-    kind = "pkg",
-    fields = { { "packages", "packages", true } },
-    varargs = pkg_varargs,
-    positional = {},
-  }
-end
-
-defs.exec = function()
-  return {
-    kind = "exec",
-    fields = { { "command", "string", true } },
-    positional = { "command" },
-  }
-end
-
-defs.dir = function()
-  local m, o, g = owner_fields("dir")
-  return {
-    kind = "dir",
-    fields = { { "path", "string", true, nil, nil, true }, m, o, g },
-    positional = { "path" },
-    options = { "mode", "owner", "group" },
-  }
-end
-
-defs.line = function()
-  return {
-    kind = "line",
-    fields = {
-      { "path", "string", true, nil, nil, true },
-      { "text", "string", true },
-    },
-    positional = { "path", "text" },
-  }
-end
-
-defs.symlink = function()
-  return {
-    kind = "symlink",
-    fields = {
-      { "target", "string", true, nil, nil, nil, true },
-      { "linkpath", "string", true, nil, nil, true },
-    },
-    positional = { "target", "linkpath" },
-  }
-end
-
-defs.copy = function()
-  local m, o, g = owner_fields("copy")
-  return {
-    kind = "copy",
-    fields = {
-      { "source", "string", true, nil, true, nil, true },
-      { "target", "string", true, nil, nil, true },
-      m, o, g,
-    },
-    positional = { "source", "target" },
-    options = { "mode", "owner", "group" },
-  }
-end
-
-defs.untar = function()
-  return {
-    kind = "untar",
-    fields = {
-      { "source", "string", true, nil, true, nil, true },
-      { "target", "string", true, nil, nil, true },
-      { "strip", "uint", nil, 0, nil, nil, nil, "untar option strip must be integer" },
-    },
-    positional = { "source", "target" },
-    options = { "strip" },
-  }
-end
-
-defs.file = function()
-  local m, o, g = owner_fields("file")
-  return {
-    kind = "file",
-    fields = {
-      { "path", "string", true, nil, nil, true },
-      { "content", "string", true },
-      m, o, g,
-    },
-    positional = { "path", "content" },
-    options = { "mode", "owner", "group" },
-  }
-end
-
-defs.patch = function()
-  return {
-    kind = "patch",
-    fields = {
-      { "path", "string", true, nil, nil, true },
-      { "content", "string", true },
-      { "strip", "uint", nil, 0, nil, nil, nil, "patch option strip must be integer" },
-    },
-    positional = { "path", "content" },
-    options = { "strip" },
-  }
-end
-
-defs.template = function()
-  local m, o, g = owner_fields("template")
-  return {
-    kind = "template",
-    fields = {
-      { "source", "string", true, nil, true, nil, true },
-      { "target", "string", true, nil, nil, true },
-      m, o, g,
-      { "tokens", "tokens" },
-    },
-    positional = { "source", "target" },
-    options = { "mode", "owner", "group", "tokens" },
-    deprecated = { token_env = deprecated_token_env, env_tokens = deprecated_token_env },
-  }
-end
-
-defs.script = function()
-  return {
-    kind = "script",
-    fields = {
-      { "path", "string", true, nil, true, nil, true },
-      { "args", "strings" },
-      { "env", "env" },
-      { "cwd", "string", nil, nil, nil, true },
-      { "timeout", "uint", nil, 0 },
-      { "ignore_exit", "bool", nil, false },
-    },
-    positional = { "path" },
-    options = { "args", "env", "cwd", "timeout", "ignore_exit" },
-  }
+local function def(kind)
+  if kind == "pkg" then
+    return {
+      kind = "pkg",
+      fields = { { "packages", "packages", true } },
+      varargs = pkg_varargs,
+      positional = {},
+    }
+  elseif kind == "exec" then
+    return {
+      kind = "exec",
+      fields = { { "command", "string", true } },
+      positional = { "command" },
+    }
+  elseif kind == "dir" then
+    local m, o, g = owner_fields("dir")
+    return {
+      kind = "dir",
+      fields = { { "path", "string", true, nil, nil, true }, m, o, g },
+      positional = { "path" },
+      options = { "mode", "owner", "group" },
+    }
+  elseif kind == "line" then
+    return {
+      kind = "line",
+      fields = {
+        { "path", "string", true, nil, nil, true },
+        { "text", "string", true },
+      },
+      positional = { "path", "text" },
+    }
+  elseif kind == "symlink" then
+    return {
+      kind = "symlink",
+      fields = {
+        { "target", "string", true, nil, nil, nil, true },
+        { "linkpath", "string", true, nil, nil, true },
+      },
+      positional = { "target", "linkpath" },
+    }
+  elseif kind == "copy" then
+    local m, o, g = owner_fields("copy")
+    return {
+      kind = "copy",
+      fields = {
+        { "source", "string", true, nil, true, nil, true },
+        { "target", "string", true, nil, nil, true },
+        m, o, g,
+      },
+      positional = { "source", "target" },
+      options = { "mode", "owner", "group" },
+    }
+  elseif kind == "untar" then
+    return {
+      kind = "untar",
+      fields = {
+        { "source", "string", true, nil, true, nil, true },
+        { "target", "string", true, nil, nil, true },
+        { "strip", "uint", nil, 0, nil, nil, nil, "untar option strip must be integer" },
+      },
+      positional = { "source", "target" },
+      options = { "strip" },
+    }
+  elseif kind == "file" then
+    local m, o, g = owner_fields("file")
+    return {
+      kind = "file",
+      fields = {
+        { "path", "string", true, nil, nil, true },
+        { "content", "string", true },
+        m, o, g,
+      },
+      positional = { "path", "content" },
+      options = { "mode", "owner", "group" },
+    }
+  elseif kind == "patch" then
+    return {
+      kind = "patch",
+      fields = {
+        { "path", "string", true, nil, nil, true },
+        { "content", "string", true },
+        { "strip", "uint", nil, 0, nil, nil, nil, "patch option strip must be integer" },
+      },
+      positional = { "path", "content" },
+      options = { "strip" },
+    }
+  elseif kind == "template" then
+    local m, o, g = owner_fields("template")
+    return {
+      kind = "template",
+      fields = {
+        { "source", "string", true, nil, true, nil, true },
+        { "target", "string", true, nil, nil, true },
+        m, o, g,
+        { "tokens", "tokens" },
+      },
+      positional = { "source", "target" },
+      options = { "mode", "owner", "group", "tokens" },
+      deprecated = { token_env = deprecated_token_env, env_tokens = deprecated_token_env },
+    }
+  elseif kind == "script" then
+    return {
+      kind = "script",
+      fields = {
+        { "path", "string", true, nil, true, nil, true },
+        { "args", "strings" },
+        { "env", "env" },
+        { "cwd", "string", nil, nil, nil, true },
+        { "timeout", "uint", nil, 0 },
+        { "ignore_exit", "bool", nil, false },
+      },
+      positional = { "path" },
+      options = { "args", "env", "cwd", "timeout", "ignore_exit" },
+    }
+  end
+  return nil
 end
 
 return {
-  defs = defs,
+  def = def,
   names = { "pkg", "exec", "dir", "line", "symlink", "copy", "untar", "file", "patch",
     "template", "script" },
 }
