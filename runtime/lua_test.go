@@ -242,18 +242,29 @@ func TestLuaErrorPositions(t *testing.T) {
 	}
 }
 
-// TestLuastdChunkNames checks that errors raised inside luastd carry the
-// embedded path as the chunk name.
+// TestLuastdChunkNames checks that luastd code runs under its embedded
+// path as the chunk name, so its errors read "luastd/cells/...:<line>:".
 func TestLuastdChunkNames(t *testing.T) {
-	// A bad argument detected inside a luastd module reports the luastd
-	// frame when no caller position is given; the traceback names it.
-	_, err := runChunk(t, VMOptions{}, "site.lua", `local c = require("cells.dsl.check") c.ctx(nil):fail("x")`)
-	if err == nil {
-		t.Fatal("no error")
+	for name, m := range luastdIndex() {
+		proto, err := m.compile()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if want := "luastd/" + m.path; proto.SourceName != want {
+			t.Errorf("%s: chunk name %q, want %q", name, proto.SourceName, want)
+		}
 	}
+	// An error under a luastd frame: install(env) writes the builders
+	// into env, whose __newindex fails; the traceback names the frame.
+	_, err := runChunk(t, VMOptions{}, "site.lua", `
+local env = setmetatable({}, {__newindex = function() error("probe") end})
+require("cells.dsl").install(env)`)
 	var le *LuaError
-	if !errors.As(err, &le) || !strings.Contains(le.Traceback+le.Msg, "luastd/cells/dsl/check.lua:") {
-		t.Fatalf("no luastd chunk name in %q / %q", err, le.Traceback)
+	if !errors.As(err, &le) {
+		t.Fatalf("err = %v, want a Lua error", err)
+	}
+	if !regexp.MustCompile(`(?m)^\s*luastd/cells/dsl\.lua:\d+: in `).MatchString(le.Traceback) {
+		t.Fatalf("err = %v, traceback without a luastd/cells/dsl.lua frame:\n%s", err, le.Traceback)
 	}
 }
 
