@@ -16,6 +16,7 @@
 --
 -- with action documents as cells.dsl.actions.validate returns them.
 local check = require("cells.dsl.check")
+local site = require("cells.site")
 local schema = require("cells.dsl.schema")
 local mount = require("cells.dsl.mount")
 local cell = require("cells.dsl.cell")
@@ -40,7 +41,7 @@ end
 function M.volume(name, t)
   local ctx = check.ctx("volume '" .. tostring(name) .. "'")
   if type(name) ~= "string" then ctx.what = nil; ctx:fail("volume name must be string") end
-  if not check.name(name) then ctx.what = nil; ctx:fail(check.name_message("volume", name)) end
+  if not site.is_name(name) then ctx.what = nil; ctx:fail(check.name_message("volume", name)) end
   if t == nil then t = {} end
   if type(t) ~= "table" then ctx:fail("volume table expected, got " .. type(t)) end
   if t.target ~= nil then
@@ -66,7 +67,7 @@ M.host = mount.host
 function M.apply(name, t)
   local ctx = check.ctx("apply '" .. tostring(name) .. "'")
   if type(name) ~= "string" then ctx.what = nil; ctx:fail("apply name must be string") end
-  if not check.name(name) then ctx.what = nil; ctx:fail(check.name_message("apply", name)) end
+  if not site.is_name(name) then ctx.what = nil; ctx:fail(check.name_message("apply", name)) end
   if type(t) ~= "table" then ctx:fail("apply table expected, got " .. type(t)) end
   local list = t
   if t.actions ~= nil then
@@ -91,7 +92,7 @@ end
 -- the action runs (template tokens).
 function M.from_env(name)
   local ctx = check.ctx("from_env()")
-  if not check.env_name(name) then
+  if not site.is_env_name(name) then
     ctx:fail("invalid environment variable name in from_env: " .. tostring(name))
   end
   return { __cellman_from_env = name }
@@ -106,7 +107,8 @@ function M.install(env)
   env.host = M.host
   env.apply = M.apply
   env.from_env = M.from_env
-  for _, k in ipairs(M.builtins) do env[k] = actions.builder(k) end
+  local names = M.builtins
+  for i = 1, #names do env[names[i]] = actions.builder(names[i]) end
   return M.documents
 end
 

@@ -23,6 +23,7 @@ package site
 
 import (
 	"strings"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -30,21 +31,57 @@ import (
 // Name is the module name under which runtime registers Loader.
 const Name = "cells.site"
 
-// Loader opens the module table.
+// Loader opens the module table: a fresh table per VM holding function
+// values shared by every VM (see sharedFuncs).
 func Loader(L *lua.LState) int {
-	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"where":         where,
-		"is_name":       predicate(isName),
-		"is_env_name":   predicate(isEnvName),
-		"is_token_name": predicate(isTokenName),
-		"is_digits":     predicate(func(s string) bool { return s != "" && all(s, digit) }),
-		"is_octal":      predicate(func(s string) bool { return s != "" && all(s, octal) }),
-		"is_clean_abs":  predicate(IsCleanAbs),
-		"has_control":   predicate(hasControl),
-		"split":         split,
-	})
+	funcs := sharedFuncs()
+	mod := L.CreateTable(0, len(funcs))
+	for _, f := range funcs {
+		mod.RawSetString(f.name, f.fn)
+	}
 	L.Push(mod)
 	return 1
+}
+
+// funcEntry is one field of the module table.
+type funcEntry struct {
+	name string
+	fn   *lua.LFunction
+}
+
+var (
+	funcsOnce sync.Once
+	funcs     []funcEntry
+)
+
+// sharedFuncs makes the module's function values once per process, in name
+// order. Every DSL file loads this module in a fresh VM, and a function
+// value per VM and field is most of what loading it costs. Sharing them is
+// safe: they are Go functions that keep no state and work on the LState
+// that calls them, and the only field of an LFunction Lua can write, its
+// environment, is out of reach (no setfenv in the sandbox).
+func sharedFuncs() []funcEntry {
+	funcsOnce.Do(func() {
+		L := lua.NewState(lua.Options{SkipOpenLibs: true})
+		defer L.Close()
+		for _, f := range []struct {
+			name string
+			fn   lua.LGFunction
+		}{
+			{"has_control", predicate(hasControl)},
+			{"is_clean_abs", predicate(IsCleanAbs)},
+			{"is_digits", predicate(func(s string) bool { return s != "" && all(s, digit) })},
+			{"is_env_name", predicate(isEnvName)},
+			{"is_name", predicate(isName)},
+			{"is_octal", predicate(func(s string) bool { return s != "" && all(s, octal) })},
+			{"is_token_name", predicate(isTokenName)},
+			{"split", split},
+			{"where", where},
+		} {
+			funcs = append(funcs, funcEntry{f.name, L.NewFunction(f.fn)})
+		}
+	})
+	return funcs
 }
 
 // where returns the source and current line of the innermost Lua frame whose

@@ -21,6 +21,7 @@
 -- against the kind's fields; builders made by builder() produce raw tables,
 -- so helper calls and raw tables go through the same checks.
 local check = require("cells.dsl.check")
+local site = require("cells.site")
 local schema = require("cells.dsl.schema")
 local value = require("cells.dsl.value")
 local builtin = require("cells.dsl.builtin")
@@ -34,11 +35,16 @@ do
   for i = 1, #names do M.names[i] = names[i] end
 end
 
-M.types = {
-  string = value.string, mode = value.mode, owner = value.owner, group = value.group,
-  uint = value.uint, bool = value.bool, strings = value.strings, packages = value.packages,
-  env = value.env, tokens = value.tokens, any = value.any,
-}
+-- type_names are the field types; each names its checker in cells.dsl.value.
+local type_names = { "string", "mode", "owner", "group", "uint", "bool", "strings", "packages",
+  "env", "tokens", "any" }
+
+local function known_type(name)
+  for i = 1, #type_names do
+    if type_names[i] == name then return true end
+  end
+  return false
+end
 
 local registered = {}
 
@@ -101,7 +107,7 @@ M.kinds = setmetatable({}, {
 })
 
 local function field_record(kind, i, f)
-  if type(f) ~= "table" or type(f.name) ~= "string" or not M.types[f.type] then
+  if type(f) ~= "table" or type(f.name) ~= "string" or not known_type(f.type) then
     error("action " .. kind .. ": field " .. i .. " needs a name and a known type", 3)
   end
   return { f.name, f.type, f.required and true or nil, f.default, f.source and true or nil,
@@ -113,7 +119,7 @@ end
 function M.register(def)
   if type(def) ~= "table" then error("action definition must be table", 2) end
   local kind = def.kind
-  if not check.token_name(kind) or kind == "kind" then
+  if not site.is_token_name(kind) or kind == "kind" then
     error("action kind must match [A-Za-z0-9_]+: " .. tostring(kind), 2)
   end
   if type(def.fields) ~= "table" or not check.is_array(def.fields) then
@@ -187,7 +193,6 @@ function M.validate(ctx, t, index)
   local bad = unknown_key(def, t)
   if bad then fail(file, line, ctx, index, kind, bad) end
   local args, sources = {}, nil
-  local types = M.types
   local fields = def.fields
   for i = 1, #fields do
     local f = fields[i]
@@ -197,7 +202,7 @@ function M.validate(ctx, t, index)
       if f[3] then fail(file, line, ctx, index, kind, "missing required key '" .. name .. "'") end
       v = f[4]
     else
-      local out, err = types[f[2]](v, f)
+      local out, err = value[f[2]](v, f)
       if out == nil then fail(file, line, ctx, index, kind, err) end
       v = out
     end
@@ -218,7 +223,7 @@ end
 function M.builder(kind)
   return function(...)
     local def = M.kinds[kind]
-    local file, line = check.where()
+    local file, line = site.where()
     local n = select("#", ...)
     local t
     if def.varargs then

@@ -3,6 +3,7 @@
 -- document: a fresh table that later changes to the operator's table cannot
 -- reach.
 local check = require("cells.dsl.check")
+local site = require("cells.site")
 local schema = require("cells.dsl.schema")
 local mount = require("cells.dsl.mount")
 
@@ -114,7 +115,7 @@ local function depends_on(ctx, t)
   local deps = string_array(ctx, t, "depends_on")
   local seen = {}
   for i, d in ipairs(deps) do
-    if not check.name(d) then ctx:fail("depends_on[" .. i .. "]: " .. check.name_message("cell", d)) end
+    if not site.is_name(d) then ctx:fail("depends_on[" .. i .. "]: " .. check.name_message("cell", d)) end
     if seen[d] then ctx:fail("depends_on[" .. i .. "]: duplicate entry '" .. d .. "'") end
     seen[d] = true
   end
@@ -125,7 +126,7 @@ end
 function M.build(name, t)
   local ctx = check.ctx("cell '" .. tostring(name) .. "'")
   if type(name) ~= "string" then ctx.what = nil; ctx:fail("cell name must be string") end
-  if not check.name(name) then ctx.what = nil; ctx:fail(check.name_message("cell", name)) end
+  if not site.is_name(name) then ctx.what = nil; ctx:fail(check.name_message("cell", name)) end
   if type(t) ~= "table" then ctx:fail("cell table expected, got " .. type(t)) end
   local bad = schema.unknown(t, schema.cell, "")
   if bad then ctx:fail(bad) end

@@ -38,15 +38,8 @@ function Ctx:fail(msg)
   M.raise(self.file, self.line, self.what, msg)
 end
 
-M.where = site.where
-
-M.name = site.is_name
-M.env_name = site.is_env_name
-M.token_name = site.is_token_name
-M.clean = site.is_clean_abs
-M.split = site.split
-M.has_control = site.has_control
-M.octal = site.is_octal
+-- The lexical tests are not re-exported: the other DSL modules call
+-- cells.site directly (every key of a module table costs each DSL file).
 
 function M.name_message(kind, s)
   return "invalid " .. kind .. " name '" .. tostring(s) .. "' (allowed: A-Za-z0-9._-)"

@@ -2,6 +2,7 @@
 -- volume(name, {target=...}) and host(path, {target=...}) or written raw,
 -- with every check that needs no runtime (upstream-cells §3.5).
 local check = require("cells.dsl.check")
+local site = require("cells.site")
 local schema = require("cells.dsl.schema")
 
 local M = {}
@@ -13,8 +14,8 @@ local function target_error(t)
       or t:sub(1, 10) == "/.overlay/" then
     return "mount target is not allowed: " .. t
   end
-  if not check.clean(t) then return "mount target is not a clean path: " .. t end
-  if check.has_control(t) then return "mount target contains control characters: " .. t end
+  if not site.is_clean_abs(t) then return "mount target is not a clean path: " .. t end
+  if site.has_control(t) then return "mount target contains control characters: " .. t end
   return nil
 end
 
@@ -22,7 +23,7 @@ end
 -- nil and the error message. The mode defaults to rw.
 function M.parse(s)
   if s == "" then return nil, "empty mount specification" end
-  local parts = check.split(s, ":")
+  local parts = site.split(s, ":")
   if #parts > 3 then
     return nil, "invalid mount specification '" .. s .. "' (too many ':')"
   end
@@ -33,8 +34,8 @@ function M.parse(s)
   if src == "" then return nil, "mount source cannot be empty" end
   if src == "/" then return nil, "host mount source is not allowed: /" end
   if src:sub(1, 1) == "/" then
-    if not check.clean(src) then return nil, "host mount source is not a clean path: " .. src end
-  elseif not check.name(src) then
+    if not site.is_clean_abs(src) then return nil, "host mount source is not a clean path: " .. src end
+  elseif not site.is_name(src) then
     return nil, "invalid volume mount source: " .. src
   end
   local terr = target_error(target)

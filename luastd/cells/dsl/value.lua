@@ -4,6 +4,7 @@
 -- { name, type, required, default, source, path, nonempty, message }. The copies are what the document keeps, so a table the
 -- operator changes after the call cannot change the declared state.
 local check = require("cells.dsl.check")
+local site = require("cells.site")
 
 local M = {}
 
@@ -24,7 +25,7 @@ end
 
 function M.mode(v, f)
   if type(v) ~= "string" then return type_error(f, "string") end
-  if not templated(v) and not (check.octal(v) and #v <= 4) then
+  if not templated(v) and not (site.is_octal(v) and #v <= 4) then
     return nil, "invalid mode: " .. v
   end
   return v
@@ -33,7 +34,7 @@ end
 local function ident(kind)
   return function(v, f)
     if type(v) ~= "string" then return type_error(f, "string") end
-    if not templated(v) and v ~= "@run_uid" and v ~= "@run_gid" and not check.name(v) then
+    if not templated(v) and v ~= "@run_uid" and v ~= "@run_gid" and not site.is_name(v) then
       return nil, "invalid " .. kind .. ": " .. v
     end
     return v
@@ -100,7 +101,7 @@ function M.env(v)
     if type(k) ~= "string" or type(val) ~= "string" then
       return nil, "env keys and values must be strings"
     end
-    if not check.env_name(k) then return nil, "invalid environment variable name: " .. k end
+    if not site.is_env_name(k) then return nil, "invalid environment variable name: " .. k end
     out[k] = val
   end
   return out
@@ -120,10 +121,10 @@ function M.tokens(v)
   for _, k in ipairs(sorted_keys(v)) do
     local val = v[k]
     if type(k) ~= "string" then return nil, "template token names must be strings" end
-    if not check.token_name(k) then return nil, "invalid token name: " .. k end
+    if not site.is_token_name(k) then return nil, "invalid token name: " .. k end
     if type(val) == "string" then
       out[k] = val
-    elseif M.is_from_env(val) and check.env_name(val.__cellman_from_env) then
+    elseif M.is_from_env(val) and site.is_env_name(val.__cellman_from_env) then
       out[k] = { __cellman_from_env = val.__cellman_from_env }
     else
       return nil, "template token '" .. k .. "' must be string or from_env(\"ENV\")"
@@ -147,7 +148,7 @@ local function any(v, name, depth)
   end
   if t ~= "table" then return nil, "key '" .. name .. "': unsupported value of type " .. t end
   if M.is_from_env(v) then
-    if not check.env_name(v.__cellman_from_env) then
+    if not site.is_env_name(v.__cellman_from_env) then
       return nil, "invalid environment variable name in from_env: " .. v.__cellman_from_env
     end
     return { __cellman_from_env = v.__cellman_from_env }
