@@ -45,9 +45,10 @@ type VMOptions struct {
 	// string.gsub and table.concat in bytes (default DefaultMaxStringSize).
 	MaxStringSize int
 	// MemoryLimit is how far the Go heap may grow during one DoChunk/Call
-	// before the run is cancelled, in bytes. Zero means DefaultMemoryLimit,
-	// negative disables the watchdog. The heap is process-wide, so VMs that
-	// run concurrently share the budget.
+	// before the run is cancelled, in bytes, measured from the live heap of
+	// the last GC before the run. Zero means DefaultMemoryLimit, negative
+	// disables the watchdog. The heap is process-wide, so VMs that run
+	// concurrently share the budget.
 	MemoryLimit int64
 }
 
@@ -110,7 +111,10 @@ func (vm *VM) stop(cause error) {
 // NewVM returns a fresh sandboxed state: base, table, string, math and
 // coroutine libraries and a Go utf8 table; no os, io, debug, package,
 // load*, dofile, collectgarbage; require resolves only embedded luastd
-// modules, registered Go modules and the groups named in opts.Libs.
+// modules, registered Go modules and the groups named in opts.Libs. Besides
+// the limits of VMOptions, a chunk may nest at most 1000 syntax levels and
+// chain at most 32 '..' operands (lua_syntax.go), and coroutines nest at
+// most 200 deep (lua_limits.go).
 func NewVM(opts VMOptions) *VM {
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultTimeout
