@@ -3,6 +3,8 @@ package runtime
 import (
 	"bytes"
 	"errors"
+	"io"
+	"os"
 	"regexp"
 	goruntime "runtime"
 	"strings"
@@ -191,6 +193,30 @@ return n
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestPrintDefaultStderr checks that print goes to the host's stderr when
+// VMOptions.Print is unset, never to its stdout (cellman's output).
+func TestPrintDefaultStderr(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	stderr := os.Stderr
+	os.Stderr = w
+	vm := NewVM(VMOptions{})
+	os.Stderr = stderr
+	defer vm.Close()
+	err = vm.DoChunk("p.lua", []byte(`print("to", "stderr")`))
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(r)
+	if string(got) != "to\tstderr\n" {
+		t.Fatalf("stderr got %q", got)
 	}
 }
 
