@@ -26,14 +26,13 @@ func Decode(docs *lua.LTable) (*State, error) {
 		if !ok {
 			return nil, fmt.Errorf("documents: item %d is not a table", i)
 		}
-		d := &decoder{t: t}
-		d.what = fmt.Sprintf("document %d", i)
+		d := &decoder{t: t, label: &label{doc: i}}
 		d.site.File = d.str("file", true)
 		d.site.Line = d.int("line")
 		kind := d.str("kind", true)
 		name := d.str("name", true)
 		if d.err == nil {
-			d.what = kind + " '" + name + "'"
+			d.label.kind, d.label.name, d.label.named = kind, name, true
 		}
 		switch kind {
 		case "cell":
@@ -64,11 +63,39 @@ func Decode(docs *lua.LTable) (*State, error) {
 
 // decoder reads one table, remembering the first error.
 type decoder struct {
-	t    *lua.LTable
-	site Site
-	what string // "cell 'web'"
-	path string // key prefix, "create."
-	err  error
+	t     *lua.LTable
+	site  Site
+	label *label // what the errors name
+	path  string // key prefix, "create."
+	err   error
+}
+
+// label names a document ("document 2", "cell 'web'") or one of its actions
+// ("apply 'web': action 1 (file)") in errors. It is formatted only when an
+// error occurs: every loaded file decodes its documents.
+type label struct {
+	doc        int  // 1-based document index
+	named      bool // kind and name decoded
+	kind, name string
+	action     int  // 1-based action index, 0 for the document itself
+	kindSet    bool // actionKind decoded
+	actionKind string
+}
+
+func (l *label) String() string {
+	var s string
+	if l.named {
+		s = l.kind + " '" + l.name + "'"
+	} else {
+		s = fmt.Sprintf("document %d", l.doc)
+	}
+	if l.action > 0 {
+		s += fmt.Sprintf(": action %d", l.action)
+		if l.kindSet {
+			s += " (" + l.actionKind + ")"
+		}
+	}
+	return s
 }
 
 func (d *decoder) fail(key, format string, args ...any) {
@@ -76,7 +103,7 @@ func (d *decoder) fail(key, format string, args ...any) {
 		return
 	}
 	msg := fmt.Sprintf(format, args...)
-	d.err = fmt.Errorf("%s:%d: %s: key '%s%s': %s", d.site.File, d.site.Line, d.what, d.path, key, msg)
+	d.err = fmt.Errorf("%s:%d: %s: key '%s%s': %s", d.site.File, d.site.Line, d.label, d.path, key, msg)
 }
 
 func (d *decoder) sub(key string) *decoder {
@@ -88,7 +115,7 @@ func (d *decoder) sub(key string) *decoder {
 		}
 		t = &lua.LTable{}
 	}
-	return &decoder{t: t, site: d.site, what: d.what, path: d.path + key + "."}
+	return &decoder{t: t, site: d.site, label: d.label, path: d.path + key + "."}
 }
 
 // up copies a sub-decoder's error back.
@@ -257,13 +284,15 @@ func (d *decoder) apply(name string) *Apply {
 			d.fail("actions", "action %d must be table", i)
 			break
 		}
-		ad := &decoder{t: at, site: d.site, what: fmt.Sprintf("%s: action %d", d.what, i)}
+		al := *d.label
+		al.action = i
+		ad := &decoder{t: at, site: d.site, label: &al}
 		act := Action{Kind: ad.str("kind", true)}
 		act.Site.File = ad.str("file", true)
 		act.Site.Line = ad.int("line")
 		if ad.err == nil {
 			ad.site = act.Site
-			ad.what += " (" + act.Kind + ")"
+			al.actionKind, al.kindSet = act.Kind, true
 		}
 		args := ad.t.RawGetString("args")
 		m, err := decodeValue(args, 1)
