@@ -8,7 +8,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/features"
-	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
 )
 
 // Supported returns nil when cgroup v2 and the cgroup-BPF bind hooks are
@@ -66,9 +66,7 @@ func (g *Guard) Reserve(cgroupID uint64, ports []uint16) (err error) {
 	}
 	defer unlock()
 
-	if err := rlimit.RemoveMemlock(); err != nil {
-		return fmt.Errorf("portguard: reserve: %w", err)
-	}
+	liftMemlock()
 	if err := g.ensurePinDir(); err != nil {
 		return err
 	}
@@ -218,4 +216,16 @@ func lookup(m *ebpf.Map, port uint16) (uint64, bool, error) {
 		return 0, false, err
 	}
 	return owner, true, nil
+}
+
+// liftMemlock raises RLIMIT_MEMLOCK to infinity for this process, best
+// effort: kernels before 5.11 charge BPF maps and programs to it, later ones
+// to the memory cgroup and ignore it.
+//
+// Why not cilium/ebpf's rlimit package: its init creates a probe BPF map in
+// every process that links it (cellctl, and each cell's holder and exec
+// stage re-executed from the same binary), about 0.3 ms per start.
+func liftMemlock() {
+	inf := unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}
+	unix.Setrlimit(unix.RLIMIT_MEMLOCK, &inf)
 }
