@@ -95,7 +95,14 @@ func runMonitor(req request, ready *os.File) int {
 	// Best effort: without it double-forked services are found through the
 	// driver (MemberLister) only.
 	setSubreaper()
-	fmt.Fprintf(ready, "ok\n")
+	// Only the invoker reads this line. When it is gone (killed while it
+	// started the cell, or it gave up waiting and reported a failure),
+	// nobody knows of this monitor: exit before starting the service
+	// rather than run an orphan that blocks the next supervise of the cell.
+	if _, err := fmt.Fprintf(ready, "ok\n"); err != nil {
+		ready.Close()
+		return 1
+	}
 	ready.Close()
 
 	m.log = newSyslogClient(syslogSocketPath(), req.Tag, req.Facility)
