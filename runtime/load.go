@@ -144,7 +144,11 @@ func loadSource(path string, src []byte, opts loadOptions) (*spec.State, error) 
 	if err != nil {
 		return nil, fmt.Errorf("failed to load %s: cannot install the DSL: %v", path, err)
 	}
-	if err := vm.DoChunk(path, src); err != nil {
+	proto, err := Compile(path, src)
+	if err != nil {
+		return nil, fmt.Errorf("failed to load %s: %v", path, err)
+	}
+	if err := vm.Call(vm.L.NewFunctionFromProto(mainChunk(proto)), 0); err != nil {
 		return nil, fmt.Errorf("failed to load %s: %v", path, err)
 	}
 	st, err := spec.Decode(docs)
@@ -155,6 +159,16 @@ func loadSource(path string, src []byte, opts loadOptions) (*spec.State, error) 
 		return nil, fmt.Errorf("%s: dsl did not define cell(), volume(), or apply()", path)
 	}
 	return st, nil
+}
+
+// mainChunk drops the "needs arg" flag of a compiled chunk: gopher-lua
+// (CompatVarArg) then fills a Lua 5.0 `arg` table with the varargs on every
+// call, a string-keyed table with two Go maps. A main chunk cannot name it,
+// since the compiler declares `arg` only in nested vararg functions, so
+// nothing observes its absence. Nested functions keep their flag.
+func mainChunk(p *lua.FunctionProto) *lua.FunctionProto {
+	p.IsVarArg &^= lua.VarArgNeedsArg
+	return p
 }
 
 // installDSL runs require("cells.dsl").install(_G) and returns the

@@ -182,6 +182,27 @@ func TestLoadLuaErrors(t *testing.T) {
 	}
 }
 
+// TestLoadVarargs: the loader drops the main chunk's Lua 5.0 arg table
+// (mainChunk); the chunk's ... and nested functions' arg still work.
+func TestLoadVarargs(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.lua": `
+local n = select("#", ...)
+local function count(...) return arg.n end
+cell("c" .. n .. count(1, 2, 3), {})
+`, "b.lua": `
+local function count(...) return arg.n end
+cell("d" .. count(1), {})
+`})
+	st, err := LoadState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cellNames(st); !reflect.DeepEqual(got, []string{"c03", "d1"}) {
+		t.Fatalf("cells %v", got)
+	}
+}
+
 func TestLoadSyntaxError(t *testing.T) {
 	path, got := loadOne(t, "cell(\"a\", {")
 	// The position format belongs to the VM's compiler; pin the frame.
