@@ -223,7 +223,31 @@ func Compile(name string, src []byte) (*lua.FunctionProto, error) {
 		}
 		return nil, fmt.Errorf("%s:%d: %s", name, line, cerr.Message)
 	}
-	return proto, err
+	if err != nil {
+		return nil, err
+	}
+	noTailCalls(proto)
+	return proto, nil
+}
+
+// noTailCalls turns the tail calls of proto and its nested functions into
+// ordinary calls. gopher-lua counts the tail calls of a frame and writes
+// one traceback line for each, in one uninterruptible Go call, whenever an
+// error crosses a protected call: an endless "return f()" stopped by the
+// time limit built a traceback of half a gigabyte per second it had run.
+// As ordinary calls they are bounded by the call stack and end in "stack
+// overflow" at once; the compiler already follows each tail call with
+// "RETURN A 0", so the results are unchanged. The price: recursion through
+// tail calls is as deep as any other (VMOptions.CallStackSize).
+func noTailCalls(proto *lua.FunctionProto) {
+	for i, inst := range proto.Code {
+		if int(inst>>26) == lua.OP_TAILCALL {
+			proto.Code[i] = inst&0x3ffffff | uint32(lua.OP_CALL)<<26
+		}
+	}
+	for _, p := range proto.FunctionPrototypes {
+		noTailCalls(p)
+	}
 }
 
 // lastLine is the number of the last line of src (1 for an empty one).

@@ -331,7 +331,6 @@ func TestTimeLimit(t *testing.T) {
 	runHostile(t, []hostile{
 		{"while true", VMOptions{Timeout: ms}, "local x = 1\nwhile true do x = x + 1 end", `^bad.lua:2: time limit of 200ms exceeded$`, ErrTimeLimit},
 		{"empty loop", VMOptions{Timeout: ms}, "while true do end", `^bad.lua:1: time limit of 200ms exceeded$`, ErrTimeLimit},
-		{"tail recursion", VMOptions{Timeout: ms}, "local function f() return f() end\nf()", `^bad.lua:1: time limit`, ErrTimeLimit},
 		{"pcall loop", VMOptions{Timeout: ms}, "while true do pcall(error, 'x') end", `^bad.lua:1: time limit`, ErrTimeLimit},
 		{"in coroutine", VMOptions{Timeout: ms}, "coroutine.wrap(function()\nwhile true do end end)()", `bad.lua:2: time limit`, ErrTimeLimit},
 		{"in gsub callback", VMOptions{Timeout: ms}, "(\"x\"):gsub('x', function()\nwhile true do end end)", `bad.lua:2: time limit`, ErrTimeLimit},
@@ -389,6 +388,9 @@ func TestTimeLimitPerCall(t *testing.T) {
 func TestCallStackLimit(t *testing.T) {
 	runHostile(t, []hostile{
 		{"recursion", VMOptions{}, "local function f(n) return 1 + f(n + 1) end\nf(1)", `^bad.lua:1: stack overflow$`, nil},
+		{"tail recursion", VMOptions{}, "local function f() return f() end\nf()", `^bad.lua:1: stack overflow$`, nil},
+		{"tail recursion in pcall", VMOptions{}, "local function f() return f() end\nlocal ok, e = pcall(f)\nerror(e, 0)", `^bad.lua:3: stack overflow$`, nil},
+		{"method tail recursion", VMOptions{}, "local t = {}\nfunction t:m(n) return self:m(n + 1) end\nt:m(1)", `^bad.lua:2: stack overflow$`, nil},
 		{"mutual recursion", VMOptions{}, "local g\nlocal function f() return 1 + g() end\ng = function() return 1 + f() end\nf()", `^bad.lua:[23]: stack overflow`, nil},
 		{"via pcall", VMOptions{}, "local function f() local ok, e = pcall(f) if not ok then error(e, 0) end end\nf()", `^bad.lua:1: stack overflow$`, nil},
 		{"via __index", VMOptions{}, "local t = setmetatable({}, {__index = function(t, k) return t[k] end})\nreturn t.x", `^bad.lua:1: stack overflow`, nil},
@@ -399,8 +401,18 @@ func TestCallStackLimit(t *testing.T) {
 		{"via coroutine.resume", VMOptions{}, "local function f() local ok, e = coroutine.resume(coroutine.create(f)) if not ok then error(e, 0) end end\nf()", `^bad.lua:1: stack overflow \(more than 200 nested coroutines\)$`, nil},
 		{"small cap", VMOptions{CallStackSize: 20}, "local function f(n) if n == 0 then return 0 end return 1 + f(n - 1) end\nf(50)", `^bad.lua:1: stack overflow$`, nil},
 	})
+	// Tail calls still return all their results.
+	out, err := runChunk(t, VMOptions{}, "tail.lua", `
+local function g(...) return ... end
+local function f(n, ...) if n == 0 then return g(...) end return f(n - 1, ...) end
+print(f(100, "a", nil, 3))
+print(select("#", f(10)))
+print(pcall(f, 10, "x"))`)
+	if err != nil || out != "a\tnil\t3\n0\ntrue\tx\n" {
+		t.Fatalf("tail calls: out %q err %v", out, err)
+	}
 	// Recursion within the cap works.
-	out, err := runChunk(t, VMOptions{CallStackSize: 100}, "ok.lua", "local function f(n) if n == 0 then return 0 end return 1 + f(n - 1) end print(f(80))")
+	out, err = runChunk(t, VMOptions{CallStackSize: 100}, "ok.lua", "local function f(n) if n == 0 then return 0 end return 1 + f(n - 1) end print(f(80))")
 	if err != nil || out != "80\n" {
 		t.Fatalf("out %q err %v", out, err)
 	}
