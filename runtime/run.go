@@ -13,8 +13,9 @@ import (
 
 // RunScript runs the operator script at path for `cellman run` and returns
 // the exit status. The script runs in the sandboxed VM (no os, io, debug,
-// load*; require limited to luastd, the registered cells.* Go modules and
-// the ScriptLibs group) with:
+// load*; require limited to luastd, the registered cells.* Go modules, the
+// HostLibs group (cells.fs, proc, state, ...) and the ScriptLibs group)
+// with:
 //
 //   - the global table arg: arg[0] is path, arg[1..n] are args; the chunk
 //     also receives args as "...";
