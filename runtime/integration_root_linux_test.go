@@ -73,8 +73,13 @@ func (e *itEnv) teardown() {
 			if runtime.Managed(e.p, c) || strings.HasPrefix(c.Root, e.p.Prefix+"/") {
 				t.Errorf("cleanup: kernel cell %s (id %d) left after stop --all", c.Name, c.ID)
 				supervise.StopMonitor(c.Name, 7*time.Second)
-				for i := 0; i < 20 && d.Destroy(c.ID) != nil; i++ {
+				err := d.Destroy(c.ID)
+				for i := 0; i < 20 && errors.Is(err, kernel.ErrBusy); i++ {
 					time.Sleep(100 * time.Millisecond)
+					err = d.Destroy(c.ID)
+				}
+				if errors.Is(err, kernel.ErrNotExist) {
+					killOrphanHolder(t, e.p, c.ID)
 				}
 			}
 		}
