@@ -1,6 +1,8 @@
 package runtime_test
 
 import (
+	"archive/tar"
+	"bytes"
 	"fmt"
 	"io/fs"
 	"os"
@@ -42,12 +44,41 @@ func hostSnapshot(t *testing.T, dir string) string {
 	return b.String()
 }
 
+// hostileTar is a tar archive with a symbolic link "evil" to dir and the
+// file "evil/pwned" written through it, or (hard) a hard link "hl" to the
+// file canary of dir.
+func hostileTar(t *testing.T, dir string, hard bool) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	hdrs := []*tar.Header{
+		{Name: "evil", Typeflag: tar.TypeSymlink, Linkname: dir, Mode: 0o777},
+		{Name: "evil/pwned", Typeflag: tar.TypeReg, Mode: 0o644, Size: 6},
+	}
+	if hard {
+		hdrs = []*tar.Header{{Name: "hl", Typeflag: tar.TypeLink, Linkname: dir + "/canary", Mode: 0o644}}
+	}
+	for _, h := range hdrs {
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if h.Size > 0 {
+			tw.Write([]byte("pwned\n"))
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 // TestIntegrationConfinementRoot: links planted inside a running cell
 // (absolute, relative through .., to a directory and to a file) point at
 // a host directory outside the prefix. file, dir, copy, symlink, template,
 // line, untar and patch actions aimed through them, and targets climbing
-// with .., either fail with a clear error or land inside the cell; a
-// mount target through such a link does too. The host directory never
+// with .., either fail with a clear error or land inside the cell; so do
+// hostile archives (a link out then a file through it, a hard link to a
+// host file) and a mount target through such a link. The host directory never
 // changes and never gets a mount.
 func TestIntegrationConfinementRoot(t *testing.T) {
 	e := newIT(t)
@@ -107,6 +138,20 @@ func TestIntegrationConfinementRoot(t *testing.T) {
 		{`line("/tmp/canary-link", "pwned")`, "(line): line /tmp/canary-link: file exists"},
 		{`untar("site.tar.gz", "/tmp/evil/t")`, "(untar): untar " + src + ": mkdir /tmp/evil/t: no such file or directory"},
 		{`patch("/tmp/evil", "--- canary\n+++ canary\n@@ -1 +1 @@\n-host data\n+pwned\n")`, "(patch): command failed with exit status 2: patch: **** Can't change to directory /tmp/evil : No such file or directory"},
+	} {
+		code, stderr := apply(c.action)
+		if want := "cellman: apply it-conf action 1 " + c.err + "\n"; code != 1 || stderr != want {
+			t.Errorf("%s: exit %d, stderr %q, want %q", c.action, code, stderr, want)
+		}
+	}
+
+	// Hostile archives: a link to the host directory then a file through
+	// it; a hard link to the host's canary.
+	e.dsl("through.tar", string(hostileTar(t, hostDir, false)))
+	e.dsl("hardlink.tar", string(hostileTar(t, hostDir, true)))
+	for _, c := range []struct{ action, err string }{
+		{`untar("through.tar", "/x")`, "(untar): untar " + filepath.Join(e.p.DSLDir, "through.tar") + ": write /x/evil/pwned: no such file or directory"},
+		{`untar("hardlink.tar", "/x")`, "(untar): untar " + filepath.Join(e.p.DSLDir, "hardlink.tar") + ": entry hl: hard link target " + hostDir + "/canary is outside the archive"},
 	} {
 		code, stderr := apply(c.action)
 		if want := "cellman: apply it-conf action 1 " + c.err + "\n"; code != 1 || stderr != want {
