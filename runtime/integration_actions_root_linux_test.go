@@ -151,6 +151,24 @@ a b|it-act|it's|/srv/d
 	if e.upper("it-act", "etc/motd") != "welcome {{ not rendered }}\n" {
 		t.Error("etc/motd is not in the overlay")
 	}
+
+	// The read-only volume and the host's /usr stay read-only, for the
+	// cell's processes and for actions.
+	code, _, stderr := e.cellman("cell", "shell", "it-act", "sh", "-c", "echo x > /usr/local/sbin/pkg_add || echo x > /usr/bin/it-act-x")
+	if code == 0 || !strings.Contains(stderr, "Read-only file system") {
+		t.Fatalf("writes to read-only mounts from the cell: exit %d, %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(tools, "pkg_add")); string(b) != pkgAdd {
+		t.Fatal("the read-only volume was written")
+	}
+	e.dsl("10-act.lua", strings.Replace(actionsDSL, "pkg(\"foo\", \"bar-{{ cell_name }}\"),", "file(\"/usr/local/sbin/pkg_add\", \"x\"),", 1))
+	_, stderr = e.run(1, "apply", "--silent", "it-act")
+	if stderr != "cellman: apply it-act action 1 (file): write /usr/local/sbin/pkg_add: read-only file system\n" {
+		t.Fatalf("file action on a read-only volume: %q", stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(tools, "pkg_add")); string(b) != pkgAdd {
+		t.Fatal("an action wrote to the read-only volume")
+	}
 }
 
 // TestIntegrationActionErrorsRoot: a cell without the package tool, a
