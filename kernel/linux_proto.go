@@ -90,7 +90,13 @@ func lxSend(c *net.UnixConn, msg any, files []int) error {
 // in another goroutine never inherits them; CloseOnExec again is cheap
 // insurance.
 func lxRecv(c *net.UnixConn, msg any, max int) ([]*os.File, error) {
-	buf := make([]byte, max)
+	size, err := lxPeekLen(c)
+	if err != nil {
+		return nil, err
+	}
+	// One byte more than the packet, at most max: a packet larger than
+	// max still arrives truncated (MSG_TRUNC) and is refused below.
+	buf := make([]byte, min(size+1, max))
 	oob := make([]byte, unix.CmsgSpace(4*8))
 	n, oobn, flags, _, err := c.ReadMsgUnix(buf, oob)
 	if err != nil {
@@ -132,4 +138,32 @@ func lxRecv(c *net.UnixConn, msg any, max int) ([]*os.File, error) {
 		return nil, err
 	}
 	return files, nil
+}
+
+// lxPeekLen waits for the next packet and returns its length without
+// consuming it.
+//
+// Why: a buffer of the largest allowed size for every message (128 KiB
+// for a request) made each stats query of a holder allocate that much;
+// under steady polling an idle cell's heap, and so its RSS, grew by
+// megabytes. MSG_PEEK|MSG_TRUNC reports the real length of a SEQPACKET
+// message with a zero-length buffer.
+func lxPeekLen(c *net.UnixConn) (int, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	var rerr error
+	err = rc.Read(func(fd uintptr) bool {
+		n, _, rerr = unix.Recvfrom(int(fd), nil, unix.MSG_PEEK|unix.MSG_TRUNC|unix.MSG_DONTWAIT)
+		return rerr != unix.EAGAIN
+	})
+	if err != nil {
+		return 0, err
+	}
+	if rerr != nil {
+		return 0, rerr
+	}
+	return n, nil
 }
