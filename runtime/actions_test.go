@@ -276,7 +276,7 @@ func TestExecActions(t *testing.T) {
 	e := newActionEnv(t)
 	e.write(t, e.manifest+"/setup.sh", "echo \"$1|$2|$FOO|$PKG_PATH|$CELLMAN_RUN_UID|$(pwd)\" > \"$OUT\"\n", 0o644)
 	tool := filepath.Join(e.host, "fakepkg")
-	e.write(t, tool, "#!/bin/sh\necho \"$PKG_PATH $*\" > \"$(dirname \"$0\")/pkg.log\"\n", 0o755)
+	e.write(t, tool, "#!/bin/sh\necho \"$PKG_PATH $*\" >> \"$(dirname \"$0\")/pkg.log\"\n", 0o755)
 	t.Setenv("SECRET_OF_CELLMAN", "leak")
 	out := filepath.Join(e.host, "out")
 	e.vm.SetGlobal("OUT", lua.LString(out))
@@ -299,11 +299,14 @@ fails("^pkg: pkg_add not found in cell web$", run, "pkg", { packages = { "nginx"
 ctx.pkg_tool = TOOL
 run("pkg", { packages = { "nginx", "php-{{ arch }}" } })
 eq(LOG[#LOG], TOOL .. " in cell web (PKG_PATH=http://pkgs.example/All)")
+ctx.pkg_tool = TOOL .. " install  -y"
+run("pkg", { packages = { "curl" } })
 `)
 	fileIs(t, e.root+"/exec.out", "web\n")
 	fileIs(t, e.root+"/env.out", "/usr/bin:/bin:/usr/sbin:/sbin:/usr/pkg/bin:/usr/pkg/sbin:/usr/local/bin:/usr/local/sbin|/|unset\n")
 	fileIs(t, out, "a b|amd64|it's|http://pkgs.example/All|1000|/tmp\n")
-	fileIs(t, e.host+"/pkg.log", "http://pkgs.example/All nginx php-amd64\n")
+	// PKG_TOOL may carry leading arguments.
+	fileIs(t, e.host+"/pkg.log", "http://pkgs.example/All nginx php-amd64\nhttp://pkgs.example/All install -y curl\n")
 }
 
 func TestScriptTimeout(t *testing.T) {

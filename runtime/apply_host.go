@@ -214,7 +214,7 @@ func (h *applyHost) envTable(L *lua.LState) *lua.LTable {
 	t.RawSetString("release", lua.LString(release))
 	t.RawSetString("arch", lua.LString(arch))
 	t.RawSetString("pkg_path", lua.LString(pkgPath(h.p, release, arch)))
-	t.RawSetString("pkg_tool", lua.LString("pkg_add"))
+	t.RawSetString("pkg_tool", lua.LString(confValue(h.p, "PKG_TOOL", "pkg_add")))
 	t.RawSetString("cell_root", L.NewFunction(func(L *lua.LState) int {
 		L.Push(lua.LString(h.p.CellRoot(L.CheckString(1))))
 		return 1
@@ -225,10 +225,17 @@ func (h *applyHost) envTable(L *lua.LState) *lua.LTable {
 // pkgPath is the PKG_PATH of actions (reference 4.6): the environment, else
 // /etc/cellman.conf, else the NetBSD CDN for this release and arch.
 func pkgPath(p paths.Paths, release, arch string) string {
+	return confValue(p, "PKG_PATH", fmt.Sprintf("http://cdn.NetBSD.org/pub/pkgsrc/packages/NetBSD/%s/%s/All", arch, MajorMinor(release)))
+}
+
+// confValue is key from the environment, else from /etc/cellman.conf, else
+// def. PKG_TOOL (ours) is the package tool the pkg action runs inside a
+// cell, with leading arguments if any ("apk add"); pkg_add by default.
+func confValue(p paths.Paths, key, def string) string {
 	if c, err := LoadConfig(p.ConfFile); err == nil {
-		if v := c.Get("PKG_PATH"); v != "" {
+		if v := c.Get(key); v != "" {
 			return v
 		}
 	}
-	return fmt.Sprintf("http://cdn.NetBSD.org/pub/pkgsrc/packages/NetBSD/%s/%s/All", arch, MajorMinor(release))
+	return def
 }
