@@ -17,11 +17,18 @@
 //	site.is_clean_abs(p)   -- "/" or "/a/b": no empty, "." or ".." part, no trailing "/"
 //	site.has_control(s)    -- a byte < 0x20 or 0x7f
 //	site.split(s, sep)     -- array of the parts of s between single-byte seps
+//	site.is_array(t)       -- t has exactly the keys 1..#t; nil if t has a metatable
+//	site.only_keys(t, list) -- every key of t is a string in the array list
+//	                       -- (false when list has a metatable)
 //
-// The is_* functions return false for non-strings.
+// The is_* functions return false for non-strings. is_array and only_keys
+// are the allocation-free common case of the DSL's table checks: luastd
+// falls back to its own code (which words the errors) when they say no or,
+// for is_array, do not know.
 package site
 
 import (
+	"math"
 	"strings"
 	"sync"
 
@@ -69,12 +76,14 @@ func sharedFuncs() []funcEntry {
 			fn   lua.LGFunction
 		}{
 			{"has_control", predicate(hasControl)},
+			{"is_array", isArray},
 			{"is_clean_abs", predicate(IsCleanAbs)},
 			{"is_digits", predicate(func(s string) bool { return s != "" && all(s, digit) })},
 			{"is_env_name", predicate(isEnvName)},
 			{"is_name", predicate(isName)},
 			{"is_octal", predicate(func(s string) bool { return s != "" && all(s, octal) })},
 			{"is_token_name", predicate(isTokenName)},
+			{"only_keys", onlyKeys},
 			{"split", split},
 			{"where", where},
 		} {
@@ -187,5 +196,67 @@ func split(L *lua.LState) int {
 		t.Append(lua.LString(p))
 	}
 	L.Push(t)
+	return 1
+}
+
+// isArray is is_array(t): true when the keys of t are exactly 1..#t (n may
+// be 0), false when they are not or t is no table, nil when t has a
+// metatable (its __len would decide #t: the caller's Lua code asks Lua).
+func isArray(L *lua.LState) int {
+	t, ok := L.Get(1).(*lua.LTable)
+	switch {
+	case !ok:
+		L.Push(lua.LFalse)
+	case t.Metatable != lua.LNil:
+		L.Push(lua.LNil)
+	default:
+		L.Push(lua.LBool(arrayKeys(t)))
+	}
+	return 1
+}
+
+func arrayKeys(t *lua.LTable) bool {
+	n := t.Len()
+	count := 0
+	for k, _ := t.Next(lua.LNil); k != lua.LNil; k, _ = t.Next(k) {
+		f, ok := k.(lua.LNumber)
+		if !ok || f < 1 || float64(f) > float64(n) || float64(f) != math.Floor(float64(f)) {
+			return false
+		}
+		count++
+	}
+	return count == n
+}
+
+// onlyKeys is only_keys(t, list): whether every key of the table t is a
+// string equal to an item of the array list (false too when list has a
+// metatable, whose __len Lua would honour). Lists are short: a linear scan.
+func onlyKeys(L *lua.LState) int {
+	t := L.CheckTable(1)
+	list := L.CheckTable(2)
+	if list.Metatable != lua.LNil {
+		L.Push(lua.LFalse)
+		return 1
+	}
+	n := list.Len()
+	for k, _ := t.Next(lua.LNil); k != lua.LNil; k, _ = t.Next(k) {
+		s, ok := k.(lua.LString)
+		if !ok {
+			L.Push(lua.LFalse)
+			return 1
+		}
+		found := false
+		for i := 1; i <= n; i++ {
+			if v, ok := list.RawGetInt(i).(lua.LString); ok && v == s {
+				found = true
+				break
+			}
+		}
+		if !found {
+			L.Push(lua.LFalse)
+			return 1
+		}
+	}
+	L.Push(lua.LTrue)
 	return 1
 }

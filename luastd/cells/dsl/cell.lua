@@ -18,10 +18,18 @@ local function str(ctx, t, key, path)
   return s
 end
 
--- validated runs the checker on a non-empty value and fails with the key.
-local function validated(ctx, path, s, checker, ...)
+-- validated runs checker(s) on a non-empty value and fails with the key.
+local function validated(ctx, path, s, checker)
   if s == nil or s == "" then return s end
-  local err = checker(...)
+  local err = checker(s)
+  if err then ctx:fail(path .. ": " .. err) end
+  return s
+end
+
+-- rlimit is validated for check.rlimit, which also takes the limit's name.
+local function rlimit(ctx, path, which, s)
+  if s == nil or s == "" then return s end
+  local err = check.rlimit(which, s)
   if err then ctx:fail(path .. ": " .. err) end
   return s
 end
@@ -56,11 +64,11 @@ local function create_section(ctx, t)
   local core = str(ctx, c, "rlimit_core", p)
   -- One constructor: gopher-lua sizes the table once.
   return {
-    profile = validated(ctx, "create.profile", profile, check.profile, profile),
-    reserved_ports = validated(ctx, "create.reserved_ports", ports, check.ports, ports),
-    rlimit_nofile = validated(ctx, "create.rlimit_nofile", nofile, check.rlimit, "nofile", nofile),
-    rlimit_as = validated(ctx, "create.rlimit_as", as, check.rlimit, "as", as),
-    rlimit_core = validated(ctx, "create.rlimit_core", core, check.rlimit, "core", core),
+    profile = validated(ctx, "create.profile", profile, check.profile),
+    reserved_ports = validated(ctx, "create.reserved_ports", ports, check.ports),
+    rlimit_nofile = rlimit(ctx, "create.rlimit_nofile", "nofile", nofile),
+    rlimit_as = rlimit(ctx, "create.rlimit_as", "as", as),
+    rlimit_core = rlimit(ctx, "create.rlimit_core", "core", core),
   }
 end
 
@@ -75,10 +83,10 @@ local function log_section(ctx, l)
   local err = str(ctx, l, "stderr_level", p)
   local tag = str(ctx, l, "tag", p)
   return {
-    facility = validated(ctx, p .. "facility", facility, check.facility, facility),
-    stdout_level = validated(ctx, p .. "stdout_level", out, check.level, out),
-    stderr_level = validated(ctx, p .. "stderr_level", err, check.level, err),
-    tag = validated(ctx, p .. "tag", tag, check.tag, tag),
+    facility = validated(ctx, "supervise.log.facility", facility, check.facility),
+    stdout_level = validated(ctx, "supervise.log.stdout_level", out, check.level),
+    stderr_level = validated(ctx, "supervise.log.stderr_level", err, check.level),
+    tag = validated(ctx, "supervise.log.tag", tag, check.tag),
   }
 end
 
@@ -92,7 +100,7 @@ local function supervise_section(ctx, t)
   local run_as = str(ctx, sv, "run_as", "supervise.")
   return {
     cmd = cmd,
-    run_as = validated(ctx, "supervise.run_as", run_as, check.run_as, run_as),
+    run_as = validated(ctx, "supervise.run_as", run_as, check.run_as),
     log = log_section(ctx, sv.log),
   }
 end

@@ -45,8 +45,14 @@ function M.name_message(kind, s)
   return "invalid " .. kind .. " name '" .. tostring(s) .. "' (allowed: A-Za-z0-9._-)"
 end
 
--- is_array reports whether t has exactly the keys 1..n (n may be 0).
+-- is_array reports whether t has exactly the keys 1..n (n may be 0). The
+-- Go helper answers for tables without a metatable (the common case,
+-- without a Lua loop); a metatable's __len is Lua's to honour.
+local site_is_array = site.is_array
+
 function M.is_array(t)
+  local r = site_is_array(t)
+  if r ~= nil then return r end
   local n = #t
   local count = 0
   for k in pairs(t) do

@@ -1,5 +1,7 @@
 -- cells.dsl.schema: the known keys of every DSL table, and the strict key
 -- check with a "did you mean" hint (edit distance <= 2 against the known keys).
+local only_keys = require("cells.site").only_keys
+
 local M = {}
 
 -- Known keys, in documentation order.
@@ -86,9 +88,10 @@ end
 M.known = known_key
 
 -- unknown returns the error message for the first (in sorted order) key of t
--- that is not in known, or nil when every key is known. It allocates
--- nothing on the common path (every key known).
+-- that is not in known, or nil when every key is known. The common path
+-- (every key known) is one call of the Go helper cells.site.only_keys.
 function M.unknown(t, known, path)
+  if only_keys(t, known) then return nil end
   local first
   for k in pairs(t) do
     if (type(k) ~= "string" or not known_key(known, k)) and (first == nil or keyorder(k, first)) then
