@@ -39,18 +39,18 @@ end
 -- volume(name, {mode = ...}) declares a volume; volume(name, {target = ...})
 -- builds a mount specification instead and declares nothing.
 function M.volume(name, t)
-  local ctx = check.ctx("volume '" .. tostring(name) .. "'")
-  if type(name) ~= "string" then ctx.what = nil; ctx:fail("volume name must be string") end
-  if not site.is_name(name) then ctx.what = nil; ctx:fail(check.name_message("volume", name)) end
+  local ctx = check.here("volume '" .. tostring(name) .. "'")
+  if type(name) ~= "string" then ctx[3] = nil; ctx:fail("volume name must be string") end
+  if not site.is_name(name) then ctx[3] = nil; ctx:fail(check.name_message("volume", name)) end
   if t == nil then t = {} end
   if type(t) ~= "table" then ctx:fail("volume table expected, got " .. type(t)) end
   if t.target ~= nil then
-    ctx.what = "volume(\"" .. name .. "\") mount"
+    ctx[3] = "volume(\"" .. name .. "\") mount"
     return mount.build(ctx, name, t)
   end
   local bad = schema.unknown(t, schema.volume, "")
   if bad then ctx:fail(bad) end
-  local doc = { kind = "volume", name = name, file = ctx.file, line = ctx.line }
+  local doc = { kind = "volume", name = name, file = ctx[1], line = ctx[2] }
   if t.mode ~= nil then
     local s = check.tostr(t.mode)
     if s == nil then ctx:fail("key 'mode' must be string") end

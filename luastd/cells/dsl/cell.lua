@@ -132,9 +132,9 @@ end
 
 -- build validates cell(name, t) and returns the document (without site).
 function M.build(name, t)
-  local ctx = check.ctx("cell '" .. tostring(name) .. "'")
-  if type(name) ~= "string" then ctx.what = nil; ctx:fail("cell name must be string") end
-  if not site.is_name(name) then ctx.what = nil; ctx:fail(check.name_message("cell", name)) end
+  local ctx = check.here("cell '" .. tostring(name) .. "'")
+  if type(name) ~= "string" then ctx[3] = nil; ctx:fail("cell name must be string") end
+  if not site.is_name(name) then ctx[3] = nil; ctx:fail(check.name_message("cell", name)) end
   if type(t) ~= "table" then ctx:fail("cell table expected, got " .. type(t)) end
   local bad = schema.unknown(t, schema.cell, "")
   if bad then ctx:fail(bad) end
@@ -148,7 +148,7 @@ function M.build(name, t)
   local create = create_section(ctx, t)
   local supervise = supervise_section(ctx, t)
   local doc = {
-    kind = "cell", name = name, file = ctx.file, line = ctx.line, autostart = autostart,
+    kind = "cell", name = name, file = ctx[1], line = ctx[2], autostart = autostart,
     depends_on = deps, mounts = specs, healthcheck = healthcheck, create = create,
     supervise = supervise,
   }

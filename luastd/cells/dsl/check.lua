@@ -24,6 +24,19 @@ function M.at(file, line, what)
   return setmetatable({ file = file, line = line, what = what }, Ctx)
 end
 
+-- Here is the context of the cell and volume builders: { file, line, what }
+-- by position, since a keyed table costs gopher-lua two Go maps and every
+-- DSL file makes a few. Code that takes a context from elsewhere (validate,
+-- varargs builders) gets the keyed kind from ctx() or at().
+local Here = {}
+Here.__index = Here
+
+-- here returns a positional context for `what` at the operator's call site.
+function M.here(what)
+  local file, line = site.where()
+  return setmetatable({ file, line, what }, Here)
+end
+
 -- raise raises "<file>:<line>: [<what>: ]<msg>"; level 0 keeps Lua from
 -- prepending a luastd position. Builders on the hot path call it with the
 -- site from site.where() instead of building a context table.
@@ -36,6 +49,10 @@ end
 -- fail raises the error at the context's site.
 function Ctx:fail(msg)
   M.raise(self.file, self.line, self.what, msg)
+end
+
+function Here:fail(msg)
+  M.raise(self[1], self[2], self[3], msg)
 end
 
 -- The lexical tests are not re-exported: the other DSL modules call
