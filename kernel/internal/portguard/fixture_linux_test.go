@@ -125,7 +125,7 @@ func (f *fixture) rootPrograms(tb testing.TB) []ebpf.ProgramID {
 	defer dir.Close()
 	var ids []ebpf.ProgramID
 	for _, h := range hooks {
-		res, err := link.QueryPrograms(link.QueryOptions{Target: int(dir.Fd()), Attach: h.attach})
+		res, err := link.QueryPrograms(link.QueryOptions{Target: int(dir.Fd()), Attach: ebpf.AttachType(h.attach)})
 		if err != nil {
 			tb.Fatal(err)
 		}

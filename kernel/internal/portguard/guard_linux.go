@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
-	"github.com/cilium/ebpf/features"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,18 +15,29 @@ func (g *Guard) Supported() error {
 	if _, err := g.cgroupRoot(); err != nil {
 		return err
 	}
-	if err := features.HaveProgramType(ebpf.CGroupSockAddr); err != nil {
-		return notSupported("cgroup_sock_addr programs", err)
+	// The probe is the hook itself: an unpinned map and the program that
+	// reads it, loaded and dropped again.
+	m, err := newPortMap()
+	if err != nil {
+		return notSupported("hash maps", err)
 	}
-	if err := features.HaveProgramHelper(ebpf.CGroupSockAddr, asm.FnGetCurrentCgroupId); err != nil {
-		return notSupported("bpf_get_current_cgroup_id in cgroup_sock_addr programs", err)
+	defer m.Close()
+	prog, err := loadProg(progInsns(m.fd), progName(attachInet4Bind), attachInet4Bind)
+	if err != nil {
+		return notSupported("cgroup_sock_addr programs with bpf_get_current_cgroup_id", err)
 	}
+	unix.Close(prog)
 	return nil
 }
 
+// notSupported wraps a probe failure: the errors of a kernel without the
+// feature (EINVAL for an unknown type or helper, ENOTSUPP, EOPNOTSUPP,
+// ENOSYS) as ErrNotSupported, others (EPERM...) as they are.
 func notSupported(what string, err error) error {
-	if errors.Is(err, ebpf.ErrNotSupported) {
-		return fmt.Errorf("portguard: %s: %v: %w", what, err, ErrNotSupported)
+	for _, e := range []error{unix.EINVAL, unix.Errno(errENOTSUPP), unix.EOPNOTSUPP, unix.ENOSYS} {
+		if errors.Is(err, e) {
+			return fmt.Errorf("portguard: %s: %v: %w", what, err, ErrNotSupported)
+		}
 	}
 	return fmt.Errorf("portguard: probe %s: %w", what, err)
 }
@@ -70,7 +78,7 @@ func (g *Guard) Reserve(cgroupID uint64, ports []uint16) (err error) {
 	if err := g.ensurePinDir(); err != nil {
 		return err
 	}
-	m, err := ebpf.NewMapWithOptions(mapSpec(), ebpf.MapOptions{PinPath: g.cfg.PinDir})
+	m, err := openOrCreatePinned(g.pin(mapName))
 	if err != nil {
 		g.removePinDir() // only if empty: never drop a map we cannot read
 		return fmt.Errorf("portguard: reserve: open map: %w", err)
@@ -101,7 +109,7 @@ func (g *Guard) Reserve(cgroupID uint64, ports []uint16) (err error) {
 		return err
 	}
 	for i, p := range add {
-		if err := m.Update(uint32(p), cgroupID, ebpf.UpdateNoExist); err != nil {
+		if err := m.Insert(uint32(p), cgroupID); err != nil {
 			for _, q := range add[:i] {
 				m.Delete(uint32(q))
 			}
@@ -121,7 +129,7 @@ func (g *Guard) Release(cgroupID uint64) error {
 	}
 	defer unlock()
 
-	m, err := ebpf.LoadPinnedMap(g.pin(mapName), nil)
+	m, err := loadPinnedMap(g.pin(mapName), false)
 	if errors.Is(err, os.ErrNotExist) {
 		// No map: at most debris of an interrupted teardown.
 		return g.teardownIfEmpty(nil)
@@ -131,20 +139,18 @@ func (g *Guard) Release(cgroupID uint64) error {
 	}
 	defer m.Close()
 
-	var key uint32
-	var owner uint64
+	all, err := m.All()
+	if err != nil {
+		return fmt.Errorf("portguard: release: read map: %w", err)
+	}
 	var mine []uint32
-	it := m.Iterate()
-	for it.Next(&key, &owner) {
+	for key, owner := range all {
 		if owner == cgroupID {
 			mine = append(mine, key)
 		}
 	}
-	if err := it.Err(); err != nil {
-		return fmt.Errorf("portguard: release: read map: %w", err)
-	}
 	for _, k := range mine {
-		if err := m.Delete(k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+		if err := m.Delete(k); err != nil && err != errNoKey {
 			return fmt.Errorf("portguard: release port %d: %w", k, err)
 		}
 	}
@@ -175,26 +181,24 @@ func (g *Guard) Ports() (map[uint16]uint64, error) {
 	}
 	defer unlock()
 	defer m.Close()
-	var key uint32
-	var owner uint64
-	it := m.Iterate()
-	for it.Next(&key, &owner) {
-		res[uint16(key)] = owner
-	}
-	if err := it.Err(); err != nil {
+	all, err := m.All()
+	if err != nil {
 		return nil, fmt.Errorf("portguard: ports: read map: %w", err)
+	}
+	for key, owner := range all {
+		res[uint16(key)] = owner
 	}
 	return res, nil
 }
 
 // openShared takes the shared lock and opens the pinned map; a nil map and
 // nil error mean nothing is reserved.
-func (g *Guard) openShared() (*ebpf.Map, func(), error) {
+func (g *Guard) openShared() (*bpfMap, func(), error) {
 	unlock, err := g.lock(false)
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := ebpf.LoadPinnedMap(g.pin(mapName), &ebpf.LoadPinOptions{ReadOnly: true})
+	m, err := loadPinnedMap(g.pin(mapName), true)
 	if errors.Is(err, os.ErrNotExist) {
 		unlock()
 		return nil, nil, nil
@@ -206,10 +210,9 @@ func (g *Guard) openShared() (*ebpf.Map, func(), error) {
 	return m, unlock, nil
 }
 
-func lookup(m *ebpf.Map, port uint16) (uint64, bool, error) {
-	var owner uint64
-	err := m.Lookup(uint32(port), &owner)
-	if errors.Is(err, ebpf.ErrKeyNotExist) {
+func lookup(m *bpfMap, port uint16) (uint64, bool, error) {
+	owner, err := m.Lookup(uint32(port))
+	if err == errNoKey {
 		return 0, false, nil
 	}
 	if err != nil {
