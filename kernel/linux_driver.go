@@ -234,7 +234,7 @@ func (d *lxDriver) startHolder(rec *lxRecord, root string, cgfd int) (int, error
 	defer devnull.Close()
 	attr := &os.ProcAttr{
 		Dir:   "/",
-		Env:   []string{"GOMAXPROCS=1", "GOGC=50"},
+		Env:   lxHolderEnv,
 		Files: []*os.File{cfgR, devnull, logf, ln, readyW},
 		Sys: &syscall.SysProcAttr{
 			Setsid:      true,

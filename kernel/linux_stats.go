@@ -24,16 +24,17 @@ import (
 //
 // The loop allocates nothing (fixed buffers, raw system calls): an idle
 // holder then never triggers a garbage collection, which would touch
-// megabytes of runtime metadata (see lxTrim).
+// megabytes of runtime metadata (see lxTrimmer and lxHolderEnv).
 func (h *lxHolder) sample() {
 	var prev uint64
 	var ring [10]uint64
+	var trimmer lxTrimmer
 	n := 0
 	for range time.Tick(time.Second) {
 		// First trim two seconds in (not on the path of a create that is
-		// followed at once by an exec), then every 30 seconds.
-		if n == 2 || (n > 0 && n%30 == 0) {
-			lxTrim()
+		// followed at once by an exec), then every 10 seconds.
+		if n == 2 || (n > 0 && n%10 == 0) {
+			trimmer.trim()
 		}
 		h.mu.Lock()
 		h.reapLocked()

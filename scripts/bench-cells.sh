@@ -4,7 +4,8 @@
 #     `cellctl destroy`, of `crun run` of the same /bin/true on the same
 #     root, and of a bare `unshare -fpmiu chroot <root> /bin/true`;
 #  2. the host memory (RSS, PSS from /proc/<holder>/smaps_rollup) of one
-#     idle cell, and the PSS per cell with ten idle cells.
+#     idle cell, the PSS per cell with ten idle cells, and the first cell's
+#     memory again after IDLE_WAIT (150) seconds.
 # Needs root, busybox, crun, hyperfine, jq. Scratch state lives in a
 # temporary CELLMAN_PREFIX; everything is removed at the end.
 # Targets (DESIGN/issue 3): cells <= 0.5 x crun, <= 3 MB per idle cell.
@@ -112,3 +113,13 @@ for i in $ids; do
 	total=$((total + p))
 done
 printf '  ten idle cells: PSS %s in all, %s per cell\n' "$total" "$((total / 10))"
+# The same first cell after IDLE_WAIT seconds more of idling (default 150;
+# 0 skips): the holder's memory must not creep.
+wait=${IDLE_WAIT:-150}
+if [ "$wait" -gt 0 ]; then
+	sleep "$wait"
+	rss=$(awk '/^Rss:/{print $2}' /proc/$pid/smaps_rollup)
+	pss=$(awk '/^Pss:/{print $2}' /proc/$pid/smaps_rollup)
+	anon=$(awk '/^Anonymous:/{print $2}' /proc/$pid/smaps_rollup)
+	printf '  one idle cell after %s s more: RSS %s  PSS %s  anonymous %s\n' "$wait" "$rss" "$pss" "$anon"
+fi
