@@ -1,5 +1,5 @@
--- cells.dsl.actions: the action registry. Every action kind, built-in or
--- registered by an operator, is a table
+-- cells.dsl.actions: the action registry. An operator registers a kind
+-- with a definition table
 --
 --   { kind = "copy",
 --     fields = { { name = "source", type = "string", required = true, source = true }, ... },
@@ -7,8 +7,13 @@
 --     options = { "mode", "owner", "group" }, -- keys of the trailing options table
 --     deprecated = { key = "message" },       -- keys refused with a message
 --     varargs = function(ctx, n, args) ... end, -- optional: a builder of its own
---     -- the apply engine adds plan/run functions to the same table
 --   }
+--
+-- M.kinds maps each kind, built-in or registered, to its specification in
+-- positional form (keyed tables cost gopher-lua two Go maps each, and every
+-- DSL file builds the specifications of the built-in kinds it uses):
+--
+--   { fields, positional, options, deprecated, varargs }  -- any but fields may be nil
 --
 -- Field types: string mode owner group uint bool strings packages env
 -- tokens any (cells.dsl.value). Field flags: required, default, source (a
@@ -52,26 +57,14 @@ local registered = {}
 -- never handed out, so nothing can change it.
 local none = {}
 
--- finish marks a definition whose fields are records as installed. A
--- registered definition gets empty positional, options and deprecated
--- tables where it has none (register returns it); the built-in ones leave
--- them nil, which the hot paths below accept: every DSL file builds the
--- built-in definitions it uses afresh.
-local function finish(def, defaults)
-  if defaults then
-    def.positional = def.positional or {}
-    def.options = def.options or {}
-    def.deprecated = def.deprecated or {}
-  end
-  registered[def.kind] = true
-  return def
-end
+-- Positions in a kind's specification (see M.kinds).
+local FIELDS, POSITIONAL, OPTIONS, DEPRECATED, VARARGS = 1, 2, 3, 4, 5
 
--- known_keys lists the keys an action table of def may have: "kind", then
+-- known_keys lists the keys an action table of spec may have: "kind", then
 -- the field names. Only error messages need it.
-local function known_keys(def)
+local function known_keys(spec)
   local known = { "kind" }
-  local fields = def.fields
+  local fields = spec[FIELDS]
   for i = 1, #fields do known[i + 1] = fields[i][1] end
   return known
 end
@@ -79,30 +72,30 @@ end
 -- unknown_key returns the error message for the first unknown key of the
 -- action table t (see schema.unknown), or nil. The common case, every key
 -- a field, allocates nothing.
-local function unknown_key(def, t)
-  local fields = def.fields
+local function unknown_key(spec, t)
+  local fields = spec[FIELDS]
   for k in pairs(t) do
     if k ~= "kind" then
       local found = false
       for i = 1, #fields do
         if fields[i][1] == k then found = true; break end
       end
-      if not found then return schema.unknown(t, known_keys(def), "") end
+      if not found then return schema.unknown(t, known_keys(spec), "") end
     end
   end
   return nil
 end
 
--- kinds maps a kind name to its definition. Built-in definitions are built
--- on first use: each DSL file runs in a fresh VM, and most use few kinds.
+-- kinds maps a kind name to its specification. Built-in ones are built on
+-- first use: each DSL file runs in a fresh VM, and most use few kinds.
 M.kinds = setmetatable({}, {
   __index = function(t, kind)
     if registered[kind] then return nil end
-    local def = builtin.def(kind)
-    if not def then return nil end
-    finish(def)
-    rawset(t, kind, def)
-    return def
+    local spec = builtin.spec(kind)
+    if not spec then return nil end
+    registered[kind] = true
+    rawset(t, kind, spec)
+    return spec
   end,
 })
 
@@ -142,15 +135,18 @@ function M.register(def)
     end
   end
   def.fields = records
-  if not registered[kind] and not builtin.def(kind) then M.names[#M.names + 1] = kind end
-  finish(def, true)
-  rawset(M.kinds, kind, def)
+  def.positional = def.positional or {}
+  def.options = def.options or {}
+  def.deprecated = def.deprecated or {}
+  if not registered[kind] and not builtin.spec(kind) then M.names[#M.names + 1] = kind end
+  registered[kind] = true
+  rawset(M.kinds, kind, { records, def.positional, def.options, def.deprecated, def.varargs })
   return def
 end
 
 -- deprecated_key returns the message of the first deprecated key of t.
-local function deprecated_key(def, t)
-  local dep = def.deprecated
+local function deprecated_key(spec, t)
+  local dep = spec[DEPRECATED]
   if dep == nil then return nil end
   for k, msg in pairs(dep) do
     if t[k] ~= nil then return msg end
@@ -181,19 +177,19 @@ function M.validate(ctx, t, index)
   local kind = t.kind
   if kind == nil then fail(file, line, ctx, index, nil, "missing required key 'kind'") end
   if type(kind) ~= "string" then fail(file, line, ctx, index, nil, "key 'kind' must be string") end
-  local def = M.kinds[kind]
-  if not def then
+  local spec = M.kinds[kind]
+  if not spec then
     local msg = "unknown action kind: " .. kind
     local sug = schema.suggest(kind, M.names)
     if sug then msg = msg .. " (did you mean '" .. sug .. "'?)" end
     fail(file, line, ctx, index, nil, msg)
   end
-  local dep = deprecated_key(def, t)
+  local dep = deprecated_key(spec, t)
   if dep then fail(file, line, ctx, index, kind, dep) end
-  local bad = unknown_key(def, t)
+  local bad = unknown_key(spec, t)
   if bad then fail(file, line, ctx, index, kind, bad) end
   local args, sources = {}, nil
-  local fields = def.fields
+  local fields = spec[FIELDS]
   for i = 1, #fields do
     local f = fields[i]
     local name = f[1]
@@ -218,18 +214,19 @@ function M.validate(ctx, t, index)
 end
 
 -- builder returns the helper function of a kind: positional arguments fill
--- def.positional, one more table argument holds def.options. A definition
+-- the positional fields, one more table argument holds the options. A kind
 -- may instead provide varargs(ctx, n, args) returning the raw table.
 function M.builder(kind)
   return function(...)
-    local def = M.kinds[kind]
+    local spec = M.kinds[kind]
     local file, line = site.where()
     local n = select("#", ...)
     local t
-    if def.varargs then
-      t = def.varargs(check.at(file, line, kind .. "()"), n, { ... })
+    local varargs = spec[VARARGS]
+    if varargs then
+      t = varargs(check.at(file, line, kind .. "()"), n, { ... })
     else
-      local pos, options = def.positional or none, def.options or none
+      local pos, options = spec[POSITIONAL] or none, spec[OPTIONS] or none
       local np = #pos
       local max = np + ((#options > 0) and 1 or 0)
       if n > max then
@@ -240,7 +237,7 @@ function M.builder(kind)
       local opts = (select(np + 1, ...))
       if opts ~= nil then
         if type(opts) ~= "table" then check.raise(file, line, kind .. "()", kind .. " options must be table") end
-        local dep = deprecated_key(def, opts)
+        local dep = deprecated_key(spec, opts)
         if dep then check.raise(file, line, kind .. "()", dep) end
         local bad = schema.unknown(opts, options, "")
         if bad then check.raise(file, line, kind .. "()", bad) end

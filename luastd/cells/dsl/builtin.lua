@@ -1,11 +1,13 @@
 -- cells.dsl.builtin: the built-in action kinds (upstream-cells §3.6).
--- def(kind) returns a fresh definition of a built-in kind (nil for any other
--- name), which cells.dsl.actions installs on first use. One function, not a
--- table of constructors: every DSL file loads this module in a fresh VM, and
--- each closure and key costs there. Fields are written in the registry's compact record form
--- { name, type, required, default, source, path, nonempty, message }
--- (see cells.dsl.actions): array-only tables are much cheaper to build in
--- gopher-lua than keyed ones, and every DSL file builds them afresh.
+-- spec(kind) returns a fresh specification of a built-in kind (nil for any
+-- other name), which cells.dsl.actions installs on first use. One function,
+-- not a table of constructors: every DSL file loads this module in a fresh
+-- VM, and each closure and key costs there. Specifications and fields are
+-- in the registry's positional forms, { fields, positional, options,
+-- deprecated, varargs } and { name, type, required, default, source, path,
+-- nonempty, message } (see cells.dsl.actions): array-only tables are much
+-- cheaper to build in gopher-lua than keyed ones, and every DSL file
+-- builds them afresh.
 local deprecated_token_env = 'template token_env is deprecated; use tokens={name=from_env("ENV")}'
 
 local function owner_fields(kind)
@@ -35,110 +37,94 @@ local function pkg_varargs(ctx, n, args)
   return { kind = "pkg", packages = list }
 end
 
-local function def(kind)
+-- The specifications, by position: { fields, positional, options,
+-- deprecated, varargs } (see cells.dsl.actions).
+local function spec(kind)
   if kind == "pkg" then
-    return {
-      kind = "pkg",
-      fields = { { "packages", "packages", true } },
-      varargs = pkg_varargs,
-      positional = {},
-    }
+    return { { { "packages", "packages", true } }, nil, nil, nil, pkg_varargs }
   elseif kind == "exec" then
-    return {
-      kind = "exec",
-      fields = { { "command", "string", true } },
-      positional = { "command" },
-    }
+    return { { { "command", "string", true } }, { "command" } }
   elseif kind == "dir" then
     local m, o, g = owner_fields("dir")
     return {
-      kind = "dir",
-      fields = { { "path", "string", true, nil, nil, true }, m, o, g },
-      positional = { "path" },
-      options = { "mode", "owner", "group" },
+      { { "path", "string", true, nil, nil, true }, m, o, g },
+      { "path" },
+      { "mode", "owner", "group" },
     }
   elseif kind == "line" then
     return {
-      kind = "line",
-      fields = {
+      {
         { "path", "string", true, nil, nil, true },
         { "text", "string", true },
       },
-      positional = { "path", "text" },
+      { "path", "text" },
     }
   elseif kind == "symlink" then
     return {
-      kind = "symlink",
-      fields = {
+      {
         { "target", "string", true, nil, nil, nil, true },
         { "linkpath", "string", true, nil, nil, true },
       },
-      positional = { "target", "linkpath" },
+      { "target", "linkpath" },
     }
   elseif kind == "copy" then
     local m, o, g = owner_fields("copy")
     return {
-      kind = "copy",
-      fields = {
+      {
         { "source", "string", true, nil, true, nil, true },
         { "target", "string", true, nil, nil, true },
         m, o, g,
       },
-      positional = { "source", "target" },
-      options = { "mode", "owner", "group" },
+      { "source", "target" },
+      { "mode", "owner", "group" },
     }
   elseif kind == "untar" then
     return {
-      kind = "untar",
-      fields = {
+      {
         { "source", "string", true, nil, true, nil, true },
         { "target", "string", true, nil, nil, true },
         { "strip", "uint", nil, 0, nil, nil, nil, "untar option strip must be integer" },
       },
-      positional = { "source", "target" },
-      options = { "strip" },
+      { "source", "target" },
+      { "strip" },
     }
   elseif kind == "file" then
     local m, o, g = owner_fields("file")
     return {
-      kind = "file",
-      fields = {
+      {
         { "path", "string", true, nil, nil, true },
         { "content", "string", true },
         m, o, g,
       },
-      positional = { "path", "content" },
-      options = { "mode", "owner", "group" },
+      { "path", "content" },
+      { "mode", "owner", "group" },
     }
   elseif kind == "patch" then
     return {
-      kind = "patch",
-      fields = {
+      {
         { "path", "string", true, nil, nil, true },
         { "content", "string", true },
         { "strip", "uint", nil, 0, nil, nil, nil, "patch option strip must be integer" },
       },
-      positional = { "path", "content" },
-      options = { "strip" },
+      { "path", "content" },
+      { "strip" },
     }
   elseif kind == "template" then
     local m, o, g = owner_fields("template")
     return {
-      kind = "template",
-      fields = {
+      {
         { "source", "string", true, nil, true, nil, true },
         { "target", "string", true, nil, nil, true },
         m, o, g,
         { "tokens", "tokens" },
       },
-      positional = { "source", "target" },
-      options = { "mode", "owner", "group", "tokens" },
-      deprecated = { token_env = deprecated_token_env, env_tokens = deprecated_token_env },
+      { "source", "target" },
+      { "mode", "owner", "group", "tokens" },
+      { token_env = deprecated_token_env, env_tokens = deprecated_token_env },
     }
   elseif kind == "script" then
     return {
-      kind = "script",
-      fields = {
+      {
         { "path", "string", true, nil, true, nil, true },
         { "args", "strings" },
         { "env", "env" },
@@ -146,15 +132,15 @@ local function def(kind)
         { "timeout", "uint", nil, 0 },
         { "ignore_exit", "bool", nil, false },
       },
-      positional = { "path" },
-      options = { "args", "env", "cwd", "timeout", "ignore_exit" },
+      { "path" },
+      { "args", "env", "cwd", "timeout", "ignore_exit" },
     }
   end
   return nil
 end
 
 return {
-  def = def,
+  spec = spec,
   names = { "pkg", "exec", "dir", "line", "symlink", "copy", "untar", "file", "patch",
     "template", "script" },
 }
