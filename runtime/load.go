@@ -108,8 +108,13 @@ func candidateFiles(dir string) ([]string, error) {
 			continue
 		}
 		p := prefix + e.Name()
-		fi, err := os.Stat(p)
-		if err != nil || !fi.Mode().IsRegular() {
+		// The directory entry tells a regular file (or a directory, ...)
+		// without a stat per file; only symlinks need following.
+		if t := e.Type(); t&fs.ModeSymlink == 0 {
+			if !t.IsRegular() {
+				continue
+			}
+		} else if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
 		paths = append(paths, p)
