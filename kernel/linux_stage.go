@@ -18,7 +18,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// lxStageConfig is what the holder hands to an exec stage on fd 3.
+// lxStageConfig is what the holder hands to an exec stage on fd 3, in
+// the binary form of linux_stagecfg.go (the JSON tags only name the fields).
 type lxStageConfig struct {
 	Argv    []string `json:"argv"`
 	Path    string   `json:"path,omitempty"` // program to run; "" means Argv[0]
@@ -70,7 +71,7 @@ func lxStageMain() int {
 	b, err := io.ReadAll(io.LimitReader(cfgFile, lxMaxPacket))
 	cfgFile.Close()
 	var cfg lxStageConfig
-	if err != nil || json.Unmarshal(b, &cfg) != nil || len(cfg.Argv) == 0 {
+	if err != nil || cfg.unmarshal(b) != nil || len(cfg.Argv) == 0 {
 		return fail(unix.EINVAL, "exec stage: bad request")
 	}
 	env := cfg.Env
