@@ -5,8 +5,8 @@ package kernel
 import (
 	"bufio"
 	"os"
+	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 
@@ -36,9 +36,9 @@ var lxHolderEnv = []string{"GOMAXPROCS=1", "GOGC=off", "GOMEMLIMIT=16MiB"}
 // segment is left alone (dropping it would revert Go's globals to the
 // file's contents).
 type lxTrimmer struct {
-	ranges  [][2]uintptr      // the binary's r-x and r-- mappings, found once
-	allocs  [1]metrics.Sample // cumulative heap allocation, read without allocating
-	lastGC  uint64            // allocation count at the last collection
+	ranges  [][2]uintptr // the binary's r-x and r-- mappings, found once
+	ms      runtime.MemStats
+	lastGC  uint64 // TotalAlloc at the last collection
 	scanned bool
 }
 
@@ -50,15 +50,11 @@ const lxTrimSlack = 64 << 10
 // trim, then drops the binary's mapped pages. After its first call it
 // allocates nothing itself, so an idle holder stays without collections.
 func (t *lxTrimmer) trim() {
-	if t.allocs[0].Name == "" {
-		t.allocs[0].Name = "/gc/heap/allocs:bytes"
-	}
-	metrics.Read(t.allocs[:])
-	var allocs uint64
-	if t.allocs[0].Value.Kind() == metrics.KindUint64 {
-		allocs = t.allocs[0].Value.Uint64()
-	}
-	if !t.scanned || allocs-t.lastGC > lxTrimSlack {
+	// Not runtime/metrics: its package initialiser costs 0.1-0.2 ms in
+	// every start of this binary. ReadMemStats stops the world for a
+	// moment, which for a single-P holder is nothing.
+	runtime.ReadMemStats(&t.ms)
+	if !t.scanned || t.ms.TotalAlloc-t.lastGC > lxTrimSlack {
 		if !t.scanned {
 			t.scanned = true
 			t.ranges = lxBinaryRanges()
@@ -66,10 +62,8 @@ func (t *lxTrimmer) trim() {
 		// A collection walks type and stack metadata all over the
 		// read-only data, so it comes before dropping the mappings.
 		debug.FreeOSMemory()
-		metrics.Read(t.allocs[:])
-		if t.allocs[0].Value.Kind() == metrics.KindUint64 {
-			t.lastGC = t.allocs[0].Value.Uint64()
-		}
+		runtime.ReadMemStats(&t.ms)
+		t.lastGC = t.ms.TotalAlloc
 	}
 	for _, r := range t.ranges {
 		// A raw call: the range is not Go memory, so there is no slice
