@@ -168,6 +168,10 @@ func (m *luastdModule) compile() (*lua.FunctionProto, error) {
 		// The chunk name is the embedded path, so errors read
 		// "luastd/cells/dsl.lua:12: ...".
 		m.proto, m.err = Compile("luastd/"+m.path, src)
+		if m.err == nil {
+			// No arg table per require (see mainChunk).
+			m.proto = mainChunk(m.proto)
+		}
 	})
 	return m.proto, m.err
 }

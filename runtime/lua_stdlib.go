@@ -77,6 +77,7 @@ func luaStdlib() *luaStd {
 			str.RawSetString(name, L.NewFunction(fn))
 		}
 		tab.RawSetString("concat", L.NewFunction(luaCappedConcat(DefaultMaxStringSize)))
+		g.RawSetString("type", L.NewFunction(luaType))
 		str.RawSetString("__index", lua.LNil)
 		g.RawSetString("utf8", luaUTF8Table(L))
 		std := &luaStd{}
@@ -142,4 +143,20 @@ func stdEntries(name string) []luaEntry {
 		}
 	}
 	return nil
+}
+
+// luaTypeNames are the results of type(), boxed once.
+var luaTypeNames = func() (names [lua.LTChannel + 1]lua.LValue) {
+	for t := range names {
+		names[t] = lua.LString(lua.LValueType(t).String())
+	}
+	return names
+}()
+
+// luaType is the base library's type() without an allocation per call
+// (the built-in one boxes a new string each time; the DSL calls it for
+// nearly every value it checks, in every file).
+func luaType(L *lua.LState) int {
+	L.Push(luaTypeNames[L.CheckAny(1).Type()])
+	return 1
 }

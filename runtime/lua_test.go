@@ -507,3 +507,17 @@ func BenchmarkNewVMRequireDSL(b *testing.B) {
 		vm.Close()
 	}
 }
+
+// TestTypeNames pins type(), which the sandbox replaces with a version that
+// returns preboxed names (luaType), to gopher-lua's results and error.
+func TestTypeNames(t *testing.T) {
+	out, err := runChunk(t, VMOptions{}, "t.lua", `local co = coroutine.create(function() end)
+print(type(nil), type(1), type(""), type({}), type(print), type(true), type(co))
+type()`)
+	if want := "nil\tnumber\tstring\ttable\tfunction\tboolean\tthread\n"; out != want {
+		t.Errorf("out = %q, want %q", out, want)
+	}
+	if err == nil || err.Error() != "t.lua:3: bad argument #1 to type (value expected)" {
+		t.Errorf("err = %v", err)
+	}
+}
