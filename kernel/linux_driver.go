@@ -3,7 +3,6 @@
 package kernel
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -252,10 +251,11 @@ func (d *lxDriver) startHolder(rec *lxRecord, root string, cgfd int) (int, error
 	go p.Wait()
 	cfgR.Close()
 	readyW.Close()
-	b, _ := json.Marshal(lxHolderConfig{
+	cfg := lxHolderConfig{
 		ID: rec.ID, Name: rec.Name, Root: rec.Root, RootAbs: root, Profile: rec.Profile, ProfileSet: rec.ProfileSet,
 		Ports: rec.Ports, Rlimits: rec.Rlimits, Cgroup: rec.Cgroup, CreatedNS: rec.CreatedNS,
-	})
+	}
+	b := cfg.marshal()
 	cfgW.Write(b)
 	cfgW.Close()
 	readyR.SetReadDeadline(time.Now().Add(15 * time.Second))

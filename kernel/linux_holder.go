@@ -16,7 +16,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// lxHolderConfig is what the driver hands to a new holder on its stdin.
+// lxHolderConfig is what the driver hands to a new holder on its stdin, in
+// the binary form of linux_wire.go (the JSON tags only name the fields).
 type lxHolderConfig struct {
 	ID         uint32   `json:"id"`
 	Name       string   `json:"name"`
@@ -76,7 +77,7 @@ func lxHolderMain() int {
 		return fail(fmt.Errorf("read config: %w", err))
 	}
 	h := &lxHolder{waiters: map[int]chan unix.WaitStatus{}}
-	if err := json.Unmarshal(b, &h.cfg); err != nil {
+	if err := h.cfg.unmarshal(b); err != nil {
 		return fail(fmt.Errorf("config: %w", err))
 	}
 	// The signals a cell's root could send to its PID 1 are ignored (the

@@ -19,7 +19,7 @@ import (
 )
 
 // lxStageConfig is what the holder hands to an exec stage on fd 3, in
-// the binary form of linux_stagecfg.go (the JSON tags only name the fields).
+// the binary form of linux_wire.go (the JSON tags only name the fields).
 type lxStageConfig struct {
 	Argv    []string `json:"argv"`
 	Path    string   `json:"path,omitempty"` // program to run; "" means Argv[0]

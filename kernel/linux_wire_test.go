@@ -65,3 +65,45 @@ func TestStageConfigMalformed(t *testing.T) {
 		t.Errorf("uid 1<<32-1: %v, %+v", err, c.Cred)
 	}
 }
+
+func TestHolderConfigRoundTrip(t *testing.T) {
+	cases := []lxHolderConfig{
+		{ID: 1, Name: "a", Root: "r", RootAbs: "/r", Cgroup: "/sys/fs/cgroup/cells-x/1"},
+		{ID: 4294967295, Name: "web-1", Root: "./srv/ü", RootAbs: "/srv/ü", Profile: ProfileHigh, ProfileSet: true,
+			Ports: []uint16{1, 80, 65535}, Rlimits: Rlimits{Nofile: Rlimit{Set: true, Value: 1024}, AS: Rlimit{Set: true, Value: RlimitInfinity}},
+			Cgroup: "/c", CreatedNS: 1<<62 + 5},
+	}
+	for i, c := range cases {
+		var got lxHolderConfig
+		if err := got.unmarshal(c.marshal()); err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		if !reflect.DeepEqual(got, c) {
+			t.Errorf("case %d: got %#v, want %#v", i, got, c)
+		}
+	}
+	full := cases[1].marshal()
+	for n := 0; n < len(full); n++ {
+		var c lxHolderConfig
+		if err := c.unmarshal(full[:n]); err == nil {
+			t.Errorf("truncated to %d of %d bytes: accepted", n, len(full))
+		}
+	}
+	// A port beyond 16 bits is refused, not truncated.
+	e := &lxEnc{}
+	e.u(1)
+	e.str("a")
+	e.str("r")
+	e.str("/r")
+	e.u(0)
+	e.flag(false)
+	e.u(1)
+	e.u(65536)
+	e.rlimits(Rlimits{})
+	e.str("/c")
+	e.u(0)
+	var c lxHolderConfig
+	if err := c.unmarshal(e.b); err == nil {
+		t.Errorf("port 65536 accepted as %v", c.Ports)
+	}
+}
