@@ -231,10 +231,24 @@ func (d *lxDriver) startHolder(rec *lxRecord, root string, cgfd int) (int, error
 		return fail("holder", err)
 	}
 	defer devnull.Close()
-	attr := &os.ProcAttr{
+	cfg := lxHolderConfig{
+		ID: rec.ID, Name: rec.Name, Root: rec.Root, RootAbs: root, Profile: rec.Profile, ProfileSet: rec.ProfileSet,
+		Ports: rec.Ports, Rlimits: rec.Rlimits, Cgroup: rec.Cgroup, CreatedNS: rec.CreatedNS,
+	}
+	b := cfg.marshal()
+	// Written before the fork when it surely fits the pipe (a pipe holds
+	// at least a page), so the holder finds it at once.
+	early := len(b) <= 4096
+	if early {
+		cfgW.Write(b)
+	}
+	// syscall.ForkExec, not os.StartProcess: the first os.StartProcess of
+	// a process probes clone(CLONE_PIDFD) by forking a child that exits at
+	// once, a few hundred microseconds on the create path.
+	attr := &syscall.ProcAttr{
 		Dir:   "/",
 		Env:   lxHolderEnv,
-		Files: []*os.File{cfgR, devnull, logf, ln, readyW},
+		Files: []uintptr{cfgR.Fd(), devnull.Fd(), logf.Fd(), ln.Fd(), readyW.Fd()},
 		Sys: &syscall.SysProcAttr{
 			Setsid:      true,
 			Cloneflags:  unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC,
@@ -242,26 +256,29 @@ func (d *lxDriver) startHolder(rec *lxRecord, root string, cgfd int) (int, error
 			CgroupFD:    cgfd,
 		},
 	}
-	p, err := os.StartProcess(fmt.Sprintf("/proc/self/fd/%d", exe), []string{InitArg0, "holder", rec.Name}, attr)
+	pid, err := syscall.ForkExec(fmt.Sprintf("/proc/self/fd/%d", exe), []string{InitArg0, "holder", rec.Name}, attr)
 	if err != nil {
 		return fail("start holder", err)
 	}
 	// The holder outlives this process on purpose; while we live, reap it
 	// when it ends so no zombie piles up in long-running callers.
-	go p.Wait()
+	go func() {
+		for {
+			if _, err := syscall.Wait4(pid, nil, 0, nil); err != syscall.EINTR {
+				return
+			}
+		}
+	}()
 	cfgR.Close()
 	readyW.Close()
-	cfg := lxHolderConfig{
-		ID: rec.ID, Name: rec.Name, Root: rec.Root, RootAbs: root, Profile: rec.Profile, ProfileSet: rec.ProfileSet,
-		Ports: rec.Ports, Rlimits: rec.Rlimits, Cgroup: rec.Cgroup, CreatedNS: rec.CreatedNS,
+	if !early {
+		cfgW.Write(b)
 	}
-	b := cfg.marshal()
-	cfgW.Write(b)
 	cfgW.Close()
 	readyR.SetReadDeadline(time.Now().Add(15 * time.Second))
 	msg, err := io.ReadAll(io.LimitReader(readyR, 4096))
 	if s := strings.TrimSpace(string(msg)); s != "ok" {
-		p.Kill()
+		syscall.Kill(pid, syscall.SIGKILL)
 		if s == "" && err != nil {
 			return fail("holder", err)
 		}
@@ -270,7 +287,7 @@ func (d *lxDriver) startHolder(rec *lxRecord, root string, cgfd int) (int, error
 		}
 		return fail("holder", errors.New(s))
 	}
-	return p.Pid, nil
+	return pid, nil
 }
 
 // listen creates the cell's socket, root-only, and returns it as a file to
