@@ -4,10 +4,9 @@ package kernel
 
 import (
 	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,11 +44,15 @@ func lxCgroupRoot() (string, error) {
 }
 
 // lxCgroupParent is the cgroup holding the cells of one state directory:
-// <v2 root>/cells-<8 bytes of sha256(state dir)>, so two state directories
-// (tests, prefixes) never collide on ids.
+// <v2 root>/cells-<FNV-1a 32 of the state dir, 8 hex digits>, so two state
+// directories (tests, prefixes) do not collide on ids. (A collision would
+// only make creates fail with EEXIST; the name is no secret, so no
+// cryptographic hash, whose package initialisers cost every start of
+// this binary.)
 func lxCgroupParent(root, stateDir string) string {
-	sum := sha256.Sum256([]byte(stateDir))
-	return filepath.Join(root, "cells-"+hex.EncodeToString(sum[:4]))
+	h := fnv.New32a()
+	h.Write([]byte(stateDir))
+	return filepath.Join(root, fmt.Sprintf("cells-%08x", h.Sum32()))
 }
 
 // lxCgroupCreate makes the cell's cgroup and returns it opened (for
