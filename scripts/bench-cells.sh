@@ -32,10 +32,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# The binary measured is the one `make build` makes (build/cellctl), or a
-# fresh build with the same flags when there is none.
-if [ -x build/cellctl ]; then
-	cp build/cellctl "$cellctl"
+# The binary measured is $CELLCTL when set (to compare builds), else a
+# fresh build of this tree with `make build`'s flags (a build/cellctl left
+# from an earlier commit would measure old code).
+if [ -n "${CELLCTL:-}" ]; then
+	cp "$CELLCTL" "$cellctl"
 else
 	CGO_ENABLED=0 go build -trimpath -ldflags=-s -o "$cellctl" ./bin/cellctl
 fi
