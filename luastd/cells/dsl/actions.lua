@@ -170,10 +170,10 @@ end
 -- a raw table is located at ctx. Error labels are built only on failure:
 -- every DSL file runs this for each of its actions.
 function M.validate(ctx, t, index)
-  local s = type(t) == "table" and M.sites[t]
   local file, line = ctx.file, ctx.line
-  if s then file, line = s[1], s[2] end
   if type(t) ~= "table" then fail(file, line, ctx, index, nil, "action must be table") end
+  local s = M.sites[t]
+  if s then file, line = s[1], s[2] end
   local kind = t.kind
   if kind == nil then fail(file, line, ctx, index, nil, "missing required key 'kind'") end
   if type(kind) ~= "string" then fail(file, line, ctx, index, nil, "key 'kind' must be string") end
@@ -233,8 +233,23 @@ function M.builder(kind)
         check.raise(file, line, kind .. "()", kind .. " takes at most " .. max .. " arguments, got " .. n)
       end
       t = { kind = kind }
-      for i = 1, np do t[pos[i]] = (select(i, ...)) end
-      local opts = (select(np + 1, ...))
+      -- Built-in kinds have at most two positional arguments: no select()
+      -- calls for them.
+      local a1, a2, a3 = ...
+      local opts
+      if np == 0 then
+        opts = a1
+      elseif np == 1 then
+        t[pos[1]] = a1
+        opts = a2
+      elseif np == 2 then
+        t[pos[1]] = a1
+        t[pos[2]] = a2
+        opts = a3
+      else
+        for i = 1, np do t[pos[i]] = (select(i, ...)) end
+        opts = (select(np + 1, ...))
+      end
       if opts ~= nil then
         if type(opts) ~= "table" then check.raise(file, line, kind .. "()", kind .. " options must be table") end
         local dep = deprecated_key(spec, opts)

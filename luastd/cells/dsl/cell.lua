@@ -121,11 +121,23 @@ end
 
 local function depends_on(ctx, t)
   local deps = string_array(ctx, t, "depends_on")
-  local seen = {}
-  for i, d in ipairs(deps) do
+  -- Duplicates: a scan of the earlier entries for short lists (most are),
+  -- a set for long ones; a keyed table costs gopher-lua two Go maps.
+  local n = #deps
+  local seen = n > 8 and {} or nil
+  for i = 1, n do
+    local d = deps[i]
     if not site.is_name(d) then ctx:fail("depends_on[" .. i .. "]: " .. check.name_message("cell", d)) end
-    if seen[d] then ctx:fail("depends_on[" .. i .. "]: duplicate entry '" .. d .. "'") end
-    seen[d] = true
+    local dup
+    if seen then
+      dup = seen[d]
+      seen[d] = true
+    else
+      for j = 1, i - 1 do
+        if deps[j] == d then dup = true; break end
+      end
+    end
+    if dup then ctx:fail("depends_on[" .. i .. "]: duplicate entry '" .. d .. "'") end
   end
   return deps
 end

@@ -100,18 +100,20 @@ function M.profile(s)
 end
 
 function M.ports(s)
-  local seen = {}
   local parts = site.split(s, ",")
   if #parts > 32 then return "too many reserved ports (max 32)" end
-  for _, tok in ipairs(parts) do
+  -- At most 32 ports: duplicates by a scan of the earlier ones, not a
+  -- set (a keyed table costs gopher-lua two Go maps).
+  local nums = {}
+  for i = 1, #parts do
+    local tok = parts[i]
     if not site.is_digits(tok) or #tok > 5 then return "invalid reserved port: " .. tok end
     local p = tonumber(tok)
     if p < 1 or p > 65535 then return "invalid reserved port: " .. tok end
-    -- String keys: gopher-lua stores integer keys in the array part and
-    -- fills every slot below them, so seen[65535] would cost 1 MB.
-    local key = "p" .. tostring(p)
-    if seen[key] then return "duplicate reserved port: " .. tostring(p) end
-    seen[key] = true
+    for j = 1, i - 1 do
+      if nums[j] == p then return "duplicate reserved port: " .. tostring(p) end
+    end
+    nums[i] = p
   end
   return nil
 end
