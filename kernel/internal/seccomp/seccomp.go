@@ -54,9 +54,27 @@ type Filter struct {
 	Devices   []DeviceArg // mknod-style syscalls denied for device modes
 }
 
-// Assemble returns the program. Every jump is local (at most a few
-// instructions), so the 8-bit jump offsets of classic BPF never overflow.
+// Assemble returns the program: the syscall numbers are found by a binary
+// search (a few comparisons per syscall instead of one per listed number,
+// which also makes the kernel's per-filter action cache, computed by
+// running the filter for every syscall number at install, several times
+// cheaper). Should a jump not fit the 8-bit offsets of classic BPF, it
+// falls back to the linear list.
 func (f Filter) Assemble() ([]Instruction, error) {
+	lin, err := f.assembleLinear()
+	if err != nil {
+		return nil, err
+	}
+	if tree, ok := f.assembleTree(); ok {
+		return tree, nil
+	}
+	return lin, nil
+}
+
+// assembleLinear is the plain program: one comparison per listed number.
+// Every jump is local (at most a few instructions), so the 8-bit jump
+// offsets of classic BPF never overflow.
+func (f Filter) assembleLinear() ([]Instruction, error) {
 	if f.Arch == 0 {
 		return nil, errors.New("seccomp: assemble: no architecture")
 	}
