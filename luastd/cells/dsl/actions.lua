@@ -51,8 +51,6 @@ local function known_type(name)
   return false
 end
 
-local registered = {}
-
 -- none stands for a definition's missing positional or options list; it is
 -- never handed out, so nothing can change it.
 local none = {}
@@ -90,10 +88,8 @@ end
 -- first use: each DSL file runs in a fresh VM, and most use few kinds.
 M.kinds = setmetatable({}, {
   __index = function(t, kind)
-    if registered[kind] then return nil end
     local spec = builtin.spec(kind)
     if not spec then return nil end
-    registered[kind] = true
     rawset(t, kind, spec)
     return spec
   end,
@@ -138,8 +134,7 @@ function M.register(def)
   def.positional = def.positional or {}
   def.options = def.options or {}
   def.deprecated = def.deprecated or {}
-  if not registered[kind] and not builtin.spec(kind) then M.names[#M.names + 1] = kind end
-  registered[kind] = true
+  if rawget(M.kinds, kind) == nil and not builtin.spec(kind) then M.names[#M.names + 1] = kind end
   rawset(M.kinds, kind, { records, def.positional, def.options, def.deprecated, def.varargs })
   return def
 end
