@@ -48,6 +48,11 @@ const (
 var errNoKey = errors.New("key does not exist")
 
 func bpfCall(cmd int, attr unsafe.Pointer, size uintptr) (int, error) {
+	// The attribute structs below have the kernel's layout only where a
+	// pointer is 8 bytes.
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		return -1, unix.EOPNOTSUPP
+	}
 	r, _, e := unix.Syscall(unix.SYS_BPF, uintptr(cmd), uintptr(attr), size)
 	if e != 0 {
 		return -1, e
