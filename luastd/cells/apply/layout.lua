@@ -15,6 +15,11 @@
 -- table may stay wider than the terminal when nothing is left to cut.
 local M = {}
 
+-- The Go fast path of render (runtime/apply_layout.go), present in the
+-- apply engine's VM; this file's render is the reference it must match.
+local okn, native = pcall(require, "cells.apply.native")
+if not okn then native = nil end
+
 -- normalize turns every value of rows into its text in place ("-" when
 -- empty); the rows belong to the caller's report being built.
 local function normalize(rows, ncol)
@@ -62,9 +67,9 @@ local function pad(n)
   return p
 end
 
--- render returns the table as text (every line ends in "\n"). It turns
--- the values of rows into text in place.
-function M.render(cols, rows, max_width)
+-- render_lua returns the table as text (every line ends in "\n"). It
+-- turns the values of rows into text in place.
+function M.render_lua(cols, rows, max_width)
   local ncol = #cols
   normalize(rows, ncol)
   local w = M.widths(cols, rows, max_width)
@@ -95,5 +100,9 @@ function M.render(cols, rows, max_width)
   n = n + 1; out[n] = border
   return table.concat(out)
 end
+
+-- render is render_lua, or its Go twin when the host has one (which
+-- leaves the values of rows as they are).
+M.render = native and native.render or M.render_lua
 
 return M
