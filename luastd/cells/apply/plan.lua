@@ -25,7 +25,7 @@
 --   cells = { { name, autostart, healthcheck = bool, running, runtime_exists,
 --               service_changed, policy_changed, config_changed,
 --               has_apply, apply_needed, apply_removed, apply_state, changed,
---               actions = { { index, kind, run }, ... },
+--               actions = { { index, kind, run }, ... },  -- read-only, shared
 --               hashes = { manifest, service, policy, apply } }, ... },
 -- }
 local M = {}
@@ -68,41 +68,72 @@ local function target_cells(desired, options)
   return out
 end
 
-local function cell_row(c, desired, observed, options)
-  local stored = (observed.hashes or {})[c.name] or {}
-  local doc = (desired.applies or {})[c.name]
-  local r = {
-    name = c.name,
-    autostart = c.autostart and true or false,
-    healthcheck = (c.healthcheck or "") ~= "",
-    running = (observed.running or {})[c.name] ~= nil,
-    runtime_exists = (observed.runtime or {})[c.name] and true or false,
-    has_apply = doc ~= nil,
-  }
-  r.service_changed = stored.service == nil or stored.service ~= c.service
-  r.policy_changed = stored.policy == nil or stored.policy ~= c.policy
-  r.config_changed = stored.manifest == nil or stored.manifest ~= c.manifest
-      or r.service_changed or r.policy_changed
-  r.apply_needed = doc ~= nil and (options.force and true or stored.apply == nil or stored.apply ~= doc.hash)
-  r.apply_removed = doc == nil and stored.apply ~= nil
+local empty = {}
+
+-- action_rows returns the action rows of a document of actions with the
+-- run flag run; the rows are shared by every cell with the same kinds in
+-- the same order (cache: kind list key -> rows), they are read-only.
+local function action_rows(actions, run, cache)
+  local n = #actions
+  if n == 0 then return empty end
+  local rows = {}
+  for i = 1, n do
+    local kind = actions[i].kind
+    local per = cache[i]
+    if per == nil then per = {}; cache[i] = per end
+    local row = per[kind]
+    if row == nil then row = { index = i, kind = kind, run = run }; per[kind] = row end
+    rows[i] = row
+  end
+  return rows
+end
+
+-- cell_row plans one target c; o is the observed state, applies the
+-- desired apply documents, cache the shared action rows by run flag.
+local function cell_row(c, o, applies, force, cache)
+  local name = c.name
+  local stored = o.hashes[name] or empty
+  local doc = applies[name]
+  local service, policy, manifest = c.service, c.policy, c.manifest
+  local autostart = c.autostart and true or false
+  local running = o.running[name] ~= nil
+  local runtime_exists = o.runtime[name] and true or false
+  local service_changed = stored.service == nil or stored.service ~= service
+  local policy_changed = stored.policy == nil or stored.policy ~= policy
+  local config_changed = stored.manifest == nil or stored.manifest ~= manifest
+      or service_changed or policy_changed
+  local apply_needed, apply_removed, apply_state, hash = false, false, nil, nil
   if doc == nil then
-    r.apply_state = r.apply_removed and "REMOVED" or "NONE"
+    apply_removed = stored.apply ~= nil
+    apply_state = apply_removed and "REMOVED" or "NONE"
   else
-    r.apply_state = r.apply_needed and "PENDING" or "UNCHANGED"
+    hash = doc.hash
+    apply_needed = force or stored.apply == nil or stored.apply ~= hash
+    apply_state = apply_needed and "PENDING" or "UNCHANGED"
   end
   local lifecycle
-  if r.autostart then
-    lifecycle = not r.running or r.service_changed or r.policy_changed
+  if autostart then
+    lifecycle = not running or service_changed or policy_changed
   else
-    lifecycle = r.running or r.apply_needed
+    lifecycle = running or apply_needed
   end
-  r.changed = not r.runtime_exists or r.config_changed or r.apply_needed or r.apply_removed or lifecycle
-  r.actions = {}
-  for i, a in ipairs(doc and doc.actions or {}) do
-    r.actions[i] = { index = i, kind = a.kind, run = r.apply_needed }
-  end
-  r.hashes = { manifest = c.manifest, service = c.service, policy = c.policy, apply = doc and doc.hash or nil }
-  return r
+  return {
+    name = name,
+    autostart = autostart,
+    healthcheck = (c.healthcheck or "") ~= "",
+    running = running,
+    runtime_exists = runtime_exists,
+    has_apply = doc ~= nil,
+    service_changed = service_changed,
+    policy_changed = policy_changed,
+    config_changed = config_changed,
+    apply_needed = apply_needed,
+    apply_removed = apply_removed,
+    apply_state = apply_state,
+    changed = not runtime_exists or config_changed or apply_needed or apply_removed or lifecycle,
+    actions = doc and action_rows(doc.actions or empty, apply_needed, cache[apply_needed]) or {},
+    hashes = { manifest = manifest, service = service, policy = policy, apply = hash },
+  }
 end
 
 function M.plan(desired, observed, options)
@@ -120,10 +151,21 @@ function M.plan(desired, observed, options)
   local targets
   targets, err = target_cells(desired, options)
   if not targets then return nil, err end
-  p.cells = {}
-  for i, c in ipairs(targets) do p.cells[i] = cell_row(c, desired, observed, p) end
-  for _, v in ipairs(p.volumes) do p.changes = p.changes or v.changed end
-  for _, c in ipairs(p.cells) do p.changes = p.changes or c.changed end
+  local o = {
+    hashes = observed.hashes or empty,
+    running = observed.running or empty,
+    runtime = observed.runtime or empty,
+  }
+  local applies, force = desired.applies or empty, p.force
+  local cache = { [true] = {}, [false] = {} }
+  local cells, changes = {}, false
+  for _, v in ipairs(p.volumes) do changes = changes or v.changed end
+  for i = 1, #targets do
+    local r = cell_row(targets[i], o, applies, force, cache)
+    cells[i] = r
+    changes = changes or r.changed
+  end
+  p.cells, p.changes = cells, changes
   return p
 end
 
