@@ -20,6 +20,8 @@ export CELLMAN_PREFIX
 unset CELLMAN_DSL_DIR CELLS_DRIVER
 
 teardown() {
+	trap '' PIPE
+	exec 1>&2 # stdout may be a closed pipe by now
 	step "teardown"
 	cellman cell stop --all >/dev/null 2>&1
 	# Refuse to delete anything while a mount remains under the prefix.
@@ -32,7 +34,8 @@ teardown() {
 	echo "removed $CELLMAN_PREFIX"
 }
 trap teardown EXIT
-trap 'exit 130' INT TERM
+# A closed pipe (make demo | head) or a hangup must still tear down.
+trap 'exit 130' INT TERM HUP PIPE
 
 step "1. bootstrap a runtime under $CELLMAN_PREFIX"
 run cellman system bootstrap || exit 1
