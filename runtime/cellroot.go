@@ -15,7 +15,8 @@ import (
 //	                   wrote or changed relative to the base (what a backup
 //	                   of the overlay must keep)
 //	    work/          Linux: overlayfs's scratch directory (same file
-//	                   system as upper/, never backed up)
+//	                   system as upper/; an overlay backup carries it along,
+//	                   overlayfs empties it at the next mount)
 //	  state/           hash files of the apply engine
 //
 // On Linux root/ is an overlayfs (lower = the base layer, upper and work as
