@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,13 @@ func reportCPU(b *testing.B) func() {
 // loading (hashes, one kernel list, the Lua plan and the report rendered to
 // io.Discard), "full" includes loading the DSL directory.
 func BenchmarkDryRun1000(b *testing.B) {
+	// The GC settings of the cellman CLI (bin/cellman calls TuneGC),
+	// restored after the benchmark.
+	gc := debug.SetGCPercent(100)
+	debug.SetGCPercent(gc)
+	defer debug.SetGCPercent(gc)
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1)) // -1 only reads
+	TuneGC()
 	p := genApplyDSL(b, 1000)
 	st, err := LoadState(p.DSLDir)
 	if err != nil {

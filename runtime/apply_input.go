@@ -38,12 +38,20 @@ type DesiredApply struct {
 // every target's document (it reads the source files, so a missing one
 // fails the apply before anything changes).
 func buildDesired(st *spec.State, order, targets []*spec.Cell) (*Desired, error) {
-	d := &Desired{Volumes: st.Volumes, Applies: map[string]DesiredApply{}}
-	for _, c := range order {
-		d.Cells = append(d.Cells, DesiredCell{Cell: c, Hashes: st.CellHashes(c)})
+	d := &Desired{Volumes: st.Volumes, Applies: make(map[string]DesiredApply, len(targets))}
+	d.Cells = make([]DesiredCell, len(order))
+	for i, c := range order {
+		d.Cells[i] = DesiredCell{Cell: c, Hashes: st.CellHashes(c)}
+	}
+	// st.Apply scans the documents: one index instead of a scan per target.
+	docs := make(map[string]*spec.Apply, len(st.Applies))
+	for _, a := range st.Applies {
+		if _, dup := docs[a.Name]; !dup {
+			docs[a.Name] = a
+		}
 	}
 	for _, c := range targets {
-		a := st.Apply(c.Name)
+		a := docs[c.Name]
 		if a == nil {
 			continue
 		}
