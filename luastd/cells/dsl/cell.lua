@@ -13,6 +13,7 @@ local M = {}
 local function str(ctx, t, key, path)
   local v = t[key]
   if v == nil then return nil end
+  if type(v) == "string" then return v end -- the common case, without a call
   local s = check.tostr(v)
   if s == nil then ctx:fail("key '" .. path .. key .. "' must be string") end
   return s
