@@ -39,6 +39,9 @@ type applyHost struct {
 	lc     CellLifecycle
 	stdout io.Writer
 	stderr io.Writer
+	// checks runs the healthchecks with the runtime's own lifecycle (nil
+	// with an injected one, whose Healthcheck is called one by one).
+	checks *applyChecks
 }
 
 func newApplyHost(opts ApplyOptions, st *spec.State) *applyHost {
@@ -51,12 +54,27 @@ func newApplyHost(opts ApplyOptions, st *spec.State) *applyHost {
 				fmt.Fprintf(opts.Stderr, "cellman: warn: %s\n", fmt.Sprintf(format, args...))
 			}
 		}
-		lc = NewLifecycle(opts.Paths, st, logf)
+		own := NewLifecycle(opts.Paths, st, logf)
+		h := &applyHost{p: opts.Paths, st: st, lc: own, stdout: opts.Stdout, stderr: opts.Stderr}
+		h.checks = newApplyChecks(own.Options, st)
+		return h
 	}
 	return &applyHost{p: opts.Paths, st: st, lc: lc, stdout: opts.Stdout, stderr: opts.Stderr}
 }
 
-func (h *applyHost) close() {}
+func (h *applyHost) close() {
+	if h.checks != nil {
+		h.checks.close()
+	}
+}
+
+// changed tells the healthchecks that the apply started, stopped or
+// restarted a cell.
+func (h *applyHost) changed() {
+	if h.checks != nil {
+		h.checks.changed()
+	}
+}
 
 // luaFail returns the Lua convention for an expected failure: nil, message.
 func luaFail(L *lua.LState, err error) int {
@@ -169,16 +187,29 @@ func lockTable(L *lua.LState, p paths.Paths) *lua.LTable {
 //
 //	start(name, healthcheck) -> true | nil, err (with dependencies)
 //	stop(name), restart(name), healthcheck(name) -> true | nil, err
+//	healthchecks(names)      -> { [i] = true | err }  (the runtime's own lifecycle only:
+//	                            concurrent, none started after a known failure: nil)
 //	id(name)                 -> kernel id | nil, err
 //	identity(name, own)      -> { uid, gid, groups } | nil, err  (run_as of the cell; own: cellman's)
 func (h *applyHost) lifecycleTable(L *lua.LState) *lua.LTable {
-	return L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+	healthcheck := h.lc.Healthcheck
+	if h.checks != nil {
+		healthcheck = h.checks.healthcheck
+	}
+	fns := map[string]lua.LGFunction{
 		"start": func(L *lua.LState) int {
+			defer h.changed()
 			return luaOK(L, h.lc.Start(L.CheckString(1), L.ToBool(2)))
 		},
-		"stop":        func(L *lua.LState) int { return luaOK(L, h.lc.Stop(L.CheckString(1))) },
-		"restart":     func(L *lua.LState) int { return luaOK(L, h.lc.Restart(L.CheckString(1))) },
-		"healthcheck": func(L *lua.LState) int { return luaOK(L, h.lc.Healthcheck(L.CheckString(1))) },
+		"stop": func(L *lua.LState) int {
+			defer h.changed()
+			return luaOK(L, h.lc.Stop(L.CheckString(1)))
+		},
+		"restart": func(L *lua.LState) int {
+			defer h.changed()
+			return luaOK(L, h.lc.Restart(L.CheckString(1)))
+		},
+		"healthcheck": func(L *lua.LState) int { return luaOK(L, healthcheck(L.CheckString(1))) },
 		"id": func(L *lua.LState) int {
 			id, err := kernelCellID(h.p, L.CheckString(1))
 			if err != nil {
@@ -203,7 +234,34 @@ func (h *applyHost) lifecycleTable(L *lua.LState) *lua.LTable {
 			L.Push(t)
 			return 1
 		},
-	})
+	}
+	if h.checks != nil {
+		fns["healthchecks"] = func(L *lua.LState) int {
+			list := L.CheckTable(1)
+			names := make([]string, list.Len())
+			for i := range names {
+				s, ok := list.RawGetInt(i + 1).(lua.LString)
+				if !ok {
+					L.ArgError(1, "cell names expected")
+				}
+				names[i] = string(s)
+			}
+			errs, ran := h.checks.batch(names)
+			t := L.CreateTable(len(names), 0)
+			for i := range names {
+				switch {
+				case !ran[i]:
+				case errs[i] != nil:
+					t.RawSetInt(i+1, lua.LString(errs[i].Error()))
+				default:
+					t.RawSetInt(i+1, lua.LTrue)
+				}
+			}
+			L.Push(t)
+			return 1
+		}
+	}
+	return L.SetFuncs(L.NewTable(), fns)
 }
 
 // envTable is the action environment: system, release, arch, PKG_PATH.

@@ -15,7 +15,7 @@ import (
 // rootPrefix is a bootstrapped scratch prefix for the real Linux driver;
 // every cell it runs is stopped (and unmounted) when the test ends, also on
 // failure.
-func rootPrefix(t *testing.T) paths.Paths {
+func rootPrefix(t testing.TB) paths.Paths {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: real cells with the Linux driver")

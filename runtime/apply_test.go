@@ -27,7 +27,7 @@ func scratch(t *testing.T) paths.Paths {
 	return p
 }
 
-func writeDSL(t *testing.T, p paths.Paths, name, src string) {
+func writeDSL(t testing.TB, p paths.Paths, name, src string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(p.DSLDir, name), []byte(src), 0o644); err != nil {
 		t.Fatal(err)

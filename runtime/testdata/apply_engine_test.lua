@@ -131,3 +131,50 @@ do
   if got ~= want then fail("run:\n got  " .. got .. "\n want " .. want) end
   if table.concat(seen, ",") ~= "1,2" then fail("run: before " .. table.concat(seen, ",")) end
 end
+
+-- run with host.lifecycle.healthchecks: consecutive check-only targets
+-- have their healthchecks run as one batch, then are converged, logged
+-- and recorded in order; the first failing one in order stops the run
+-- with its message. A single check-only target is checked on its own.
+do
+  local h = host()
+  h.lifecycle.healthchecks = function(names)
+    h.calls[#h.calls + 1] = "healthchecks " .. table.concat(names, ",")
+    local r = {}
+    for i, n in ipairs(names) do
+      if n == "c" then r[i] = "cell healthcheck c failed: boom" break end
+      r[i] = true
+    end
+    return r
+  end
+  local function auto(n, t)
+    local r = row(t or {})
+    r.name, r.autostart, r.running = n, true, true
+    return r
+  end
+  local plan = {
+    volumes = {},
+    cells = { auto("a"), auto("b"), auto("s", { service_changed = true }), auto("x"),
+      row({ name = "p" }), auto("y"), auto("z", { healthcheck = false }), auto("b2"), auto("c"), auto("d") },
+  }
+  for i, n in ipairs({ "a", "b", "s", "x", "p", "y", "z", "b2", "c", "d" }) do plan.cells[i].name = n end
+  local seen = {}
+  local ok, err = pcall(engine.run, plan, { applies = {} }, h, {}, function(i) seen[#seen + 1] = i end)
+  local got = {}
+  for _, c in ipairs(h.calls) do if c:sub(1, 5) ~= "info " then got[#got + 1] = c end end
+  got = table.concat(got, "|")
+  local want = "healthchecks a,b|mkdir a|write a apply=nil|mkdir b|write b apply=nil|" ..
+      "mkdir s|restart s|write s apply=nil|mkdir x|healthcheck x|write x apply=nil|" ..
+      "mkdir p|write p apply=nil|mkdir y|healthcheck y|write y apply=nil|" ..
+      "mkdir z|write z apply=nil|healthchecks b2,c,d|mkdir b2|write b2 apply=nil|mkdir c"
+  if ok or err ~= "cell healthcheck c failed: boom" then fail("batch run: error " .. tostring(err)) end
+  if got ~= want then fail("batch run:\n got  " .. got .. "\n want " .. want) end
+  if table.concat(seen, ",") ~= "1,2,3,4,5,6,7,8,9" then fail("batch run: before " .. table.concat(seen, ",")) end
+  -- --restart-changed: a policy change restarts, so it is no check-only target
+  if engine.check_only(auto("q", { policy_changed = true }), { restart_changed = true }) then
+    fail("check_only: policy change with --restart-changed")
+  end
+  if not engine.check_only(auto("q", { policy_changed = true }), {}) then
+    fail("check_only: policy change is recorded only")
+  end
+end
