@@ -197,3 +197,60 @@ apply("b", { exec("touch /started; i=0; while [ ! -f /release ] && [ $i -lt 400 
 		t.Fatal("b still running after the re-run (ephemeral start)")
 	}
 }
+
+// TestApplyHealthBatchRoot: a no-op apply over running autostart cells
+// checks them together; when one fails, the apply fails with that cell's
+// healthcheck message (the first failing one in order), and the later
+// cells were neither recorded nor stopped; fixed, the next apply passes.
+func TestApplyHealthBatchRoot(t *testing.T) {
+	p := rootPrefix(t)
+	var src strings.Builder
+	names := []string{"h1", "h2", "h3", "h4", "h5", "h6"}
+	for _, n := range names {
+		src.WriteString(`cell("` + n + `", { autostart = true, supervise = { cmd = "exec sleep 1000" }, healthcheck = "test ! -e /bad" })
+`)
+	}
+	writeDSL(t, p, "10.lua", src.String())
+	var out, errb bytes.Buffer
+	if code, err := Apply(ApplyOptions{Paths: p, Silent: true, Stdout: &out, Stderr: &errb}); code != 0 || err != nil {
+		t.Fatalf("converge: %d %v\n%s", code, err, errb.String())
+	}
+	for _, n := range []string{"h3", "h5"} {
+		if err := os.WriteFile(filepath.Join(p.CellRoot(n), "bad"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range names[3:] {
+		if err := os.Remove(filepath.Join(p.CellState(n), "manifest.sha256")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out.Reset()
+	code, err := Apply(ApplyOptions{Paths: p, Verbose: 1, Stdout: &out, Stderr: &errb})
+	want := "cell healthcheck h3 failed after 4 attempts: command exited with non-zero status (command: test ! -e /bad)"
+	if code != 1 || err == nil || err.Error() != want {
+		t.Fatalf("apply: %d %v, want %q", code, err, want)
+	}
+	if !strings.Contains(errb.String(), "phase=plan row=3/6 name=h3 ") || strings.Contains(errb.String(), "phase=plan row=4/6") {
+		t.Fatalf("h4 was logged after h3 failed:\n%s", errb.String())
+	}
+	for _, n := range names[3:] {
+		if h, _ := ReadHashes(p, n); h.Manifest != "" {
+			t.Fatalf("%s recorded after h3 failed", n)
+		}
+	}
+	for _, n := range names {
+		if _, err := kernelCellID(p, n); err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+	}
+	for _, n := range []string{"h3", "h5"} {
+		os.Remove(filepath.Join(p.CellRoot(n), "bad"))
+	}
+	if code, err := Apply(ApplyOptions{Paths: p, Silent: true, Stdout: &out}); code != 0 || err != nil {
+		t.Fatalf("fixed: %d %v", code, err)
+	}
+	if code, err := Apply(ApplyOptions{Paths: p, DryRun: true, Silent: true, Stdout: &out}); code != 0 || err != nil {
+		t.Fatalf("dry run: %d %v", code, err)
+	}
+}
