@@ -23,12 +23,27 @@ func ActionsDir(p paths.Paths) string { return filepath.Join(p.DSLDir, "actions"
 // (describe, run) for the apply VM. A missing directory is not an error.
 // The error of a failing file names it: "<file>:<line>: <message>".
 func LoadCustomActions(vm *VM, dir string) error {
-	ents, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
+	files, err := actionFiles(dir)
 	if err != nil {
 		return err
+	}
+	for _, f := range files {
+		if err := vm.DoFile(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// actionFiles lists the *.lua files of an actions directory in name order;
+// a missing directory has none.
+func actionFiles(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
 	}
 	var files []string
 	for _, e := range ents {
@@ -37,10 +52,5 @@ func LoadCustomActions(vm *VM, dir string) error {
 		}
 	}
 	sort.Strings(files)
-	for _, f := range files {
-		if err := vm.DoFile(f); err != nil {
-			return err
-		}
-	}
-	return nil
+	return files, nil
 }

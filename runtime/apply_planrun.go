@@ -54,7 +54,11 @@ func PlanRun(opts PlanRunOptions) error {
 				file = abs
 			}
 		}
-		frag, err := loadFile(file, loadOptions{})
+		acts, err := customActions(opts.Paths.DSLDir)
+		if err != nil {
+			return err
+		}
+		frag, err := loadFile(file, loadOptions{actions: acts})
 		if err != nil {
 			return err
 		}

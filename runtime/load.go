@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	goruntime "runtime"
 	"sort"
 	"strings"
@@ -38,6 +39,31 @@ type loadOptions struct {
 	timeout time.Duration // per file; zero = the VM default
 	workers int           // zero = GOMAXPROCS
 	print   io.Writer     // print() output; nil = the VM default
+	actions []*lua.FunctionProto
+}
+
+// customActions compiles the operator's action kinds of a DSL directory
+// (<dir>/actions/*.lua, see ActionsDir) once per load; every DSL VM runs
+// them before the DSL is installed, so their kinds validate and get builder
+// globals like the built-in ones. A missing directory means none.
+func customActions(dir string) ([]*lua.FunctionProto, error) {
+	files, err := actionFiles(filepath.Join(dir, "actions"))
+	if err != nil {
+		return nil, fmt.Errorf("custom actions: %v", err)
+	}
+	protos := make([]*lua.FunctionProto, 0, len(files))
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("custom actions: cannot open %s: %v", f, unwrapPathError(err))
+		}
+		proto, err := Compile(f, src)
+		if err != nil {
+			return nil, fmt.Errorf("custom actions: %v", err)
+		}
+		protos = append(protos, mainChunk(proto))
+	}
+	return protos, nil
 }
 
 func loadState(dir string, opts loadOptions) (*spec.State, error) {
@@ -50,6 +76,11 @@ func loadState(dir string, opts loadOptions) (*spec.State, error) {
 			return &spec.State{Dir: dir}, nil
 		}
 		return nil, err
+	}
+	if opts.actions == nil {
+		if opts.actions, err = customActions(dir); err != nil {
+			return nil, err
+		}
 	}
 	frags := make([]*spec.State, len(paths))
 	errs := make([]error, len(paths))
@@ -145,6 +176,11 @@ func loadFile(path string, opts loadOptions) (*spec.State, error) {
 func loadSource(path string, src []byte, opts loadOptions) (*spec.State, error) {
 	vm := NewVM(VMOptions{Timeout: opts.timeout, Print: opts.print})
 	defer vm.Close()
+	for _, a := range opts.actions {
+		if err := vm.Call(vm.L.NewFunctionFromProto(a), 0); err != nil {
+			return nil, fmt.Errorf("failed to load %s: custom actions: %v", path, err)
+		}
+	}
 	docs, err := installDSL(vm)
 	if err != nil {
 		return nil, fmt.Errorf("failed to load %s: cannot install the DSL: %v", path, err)

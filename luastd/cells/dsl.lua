@@ -107,7 +107,8 @@ function M.install(env)
   env.host = M.host
   env.apply = M.apply
   env.from_env = M.from_env
-  local names = M.builtins
+  -- Every registered kind: the built-ins, then the operator's own.
+  local names = actions.names
   for i = 1, #names do env[names[i]] = actions.builder(names[i]) end
   return M.documents
 end
