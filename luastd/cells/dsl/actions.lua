@@ -212,6 +212,10 @@ end
 -- the positional fields, one more table argument holds the options. A kind
 -- may instead provide varargs(ctx, n, args) returning the raw table.
 function M.builder(kind)
+  if type(kind) ~= "string" or M.kinds[kind] == nil then
+    local file, line = site.where()
+    check.raise(file, line, "builder()", "unknown action kind: " .. tostring(kind))
+  end
   return function(...)
     local spec = M.kinds[kind]
     local file, line = site.where()
