@@ -9,9 +9,9 @@
 #  3. reports the median of RUNS (5) no-op `cellman apply --all` runs, each
 #     of which must exit 0; afterwards the dry run must find nothing to do
 #     and every cell must still be the same kernel cell (none restarted);
-#  4. for comparison, the median time of CELLS in-cell execs of
-#     `/bin/sh -c true` through cellctl (what the no-op apply's per-cell
-#     healthchecks cost, plus one cellctl start each);
+#  4. for scale, the median time of CELLS in-cell execs of `/bin/sh -c
+#     true` through cellctl, one after the other (each also a cellctl
+#     start and a kernel list to find the cell);
 #  5. stops every cell and checks that no cell, mount or process of the
 #     scratch binaries is left (also on failure: trap).
 # Needs root and hyperfine; skips itself otherwise.
@@ -162,12 +162,12 @@ if [ $rc -ne 0 ]; then
 fi
 echo "bench-apply: no-op apply --all: median $(median_ms "$scratch/noop.json") ms wall, mean $(mean_cpu_ms "$scratch/noop.json") ms CPU of cellman (user+sys) over $RUNS runs (target <= 2000 ms; load average $la)"
 
-# The healthchecks' share: the same number of in-cell execs of the same
-# command, one cellctl process each.
+# For scale: the same number of in-cell execs of the same command one
+# after the other, one cellctl process each.
 names=$(cut -f2 "$scratch/ids.before" | tr '\n' ' ')
 cat >"$scratch/execs.sh" <<EOF
 for c in $names; do "$cellctl" exec "\$c" /bin/sh -c true || exit 1; done
 EOF
 hyperfine -N --style none -r "$RUNS" --export-json "$scratch/execs.json" \
 	"sh $scratch/execs.sh" >/dev/null
-echo "bench-apply: $CELLS in-cell execs of '/bin/sh -c true' via cellctl: median $(median_ms "$scratch/execs.json") ms wall"
+echo "bench-apply: for scale, $CELLS sequential 'cellctl exec <cell> /bin/sh -c true': median $(median_ms "$scratch/execs.json") ms wall"
