@@ -69,12 +69,10 @@ func (d *Desired) lua(L *lua.LState) *lua.LTable {
 	cells := L.CreateTable(len(d.Cells), 0)
 	for _, dc := range d.Cells {
 		c := dc.Cell
-		ct := L.CreateTable(0, 9)
+		ct := L.CreateTable(0, 6)
 		ct.RawSetString("name", lua.LString(c.Name))
 		ct.RawSetString("autostart", lua.LBool(c.Autostart))
 		ct.RawSetString("healthcheck", lua.LString(c.Healthcheck))
-		ct.RawSetString("run_as", lua.LString(c.Supervise.RunAs))
-		ct.RawSetString("depends_on", strList(L, c.DependsOn))
 		ct.RawSetString("service", lua.LString(dc.Hashes.Service))
 		ct.RawSetString("policy", lua.LString(dc.Hashes.Policy))
 		ct.RawSetString("manifest", lua.LString(dc.Hashes.Manifest))
@@ -91,13 +89,8 @@ func (d *Desired) lua(L *lua.LState) *lua.LTable {
 		vols.Append(vt)
 	}
 	t.RawSetString("volumes", vols)
-	applies := L.NewTable()
-	names := make([]string, 0, len(d.Applies))
-	for n := range d.Applies {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	applies := L.CreateTable(0, len(d.Applies))
+	for _, n := range sortedKeys(d.Applies) {
 		applies.RawSetString(n, applyLua(L, d.Applies[n].Apply, d.Applies[n].Hash, !d.NoArgs))
 	}
 	t.RawSetString("applies", applies)

@@ -3,8 +3,8 @@
 -- and writes nothing: the same inputs give the same plan, byte for byte.
 --
 -- desired = {
---   cells   = { { name, autostart, healthcheck, run_as, depends_on = {..},
---                 service, policy, manifest }, ... }   -- every cell, dependency order
+--   cells   = { { name, autostart, healthcheck, service, policy, manifest }, ... }
+--                                                      -- every cell, dependency order
 --   volumes = { { name, mode }, ... }                  -- load order; mode "0750" or nil
 --   applies = { [name] = { name, file, manifest_dir, hash, actions = { { kind, file,
 --                 line, args, sources }, ... } } }    -- apply documents of the targets

@@ -35,12 +35,15 @@ function M.head(plan, columns)
     { title = "MODE", min = 4, shrink = true }, { title = "CHG", min = 3 },
   }, rows, columns)
   out[#out + 1] = "\n[CELL]\n"
+  local cells = plan.cells
+  local nc = #cells
   rows = {}
-  local nc = #plan.cells
-  for i, c in ipairs(plan.cells) do
-    rows[i] = { num(i, nc), c.name, yn(c.changed), c.apply_state, yn(c.config_changed),
-      yn(c.service_changed), yn(c.policy_changed), yn(c.runtime_exists), yn(c.running),
-      yn(c.autostart) }
+  for i = 1, nc do
+    local c = cells[i]
+    rows[i] = { num(i, nc), c.name, c.changed and "YES" or "NO", c.apply_state,
+      c.config_changed and "YES" or "NO", c.service_changed and "YES" or "NO",
+      c.policy_changed and "YES" or "NO", c.runtime_exists and "YES" or "NO",
+      c.running and "YES" or "NO", c.autostart and "YES" or "NO" }
   end
   out[#out + 1] = layout.render({
     { title = "#", min = 3 }, { title = "CELL", min = 4 }, { title = "CHG", min = 3 },
@@ -55,9 +58,11 @@ end
 function M.tail(plan, columns)
   local out = { "\n[APPLY]\n" }
   local rows = {}
-  local nc = #plan.cells
-  for i, c in ipairs(plan.cells) do
-    rows[i] = { num(i, nc), c.name, c.apply_state, tostring(#c.actions), yn(c.apply_needed) }
+  local cells = plan.cells
+  local nc = #cells
+  for i = 1, nc do
+    local c = cells[i]
+    rows[i] = { num(i, nc), c.name, c.apply_state, tostring(#c.actions), c.apply_needed and "YES" or "NO" }
   end
   out[#out + 1] = layout.render({
     { title = "#", min = 3 }, { title = "CELL", min = 4 },
@@ -66,13 +71,20 @@ function M.tail(plan, columns)
   }, rows, columns)
   out[#out + 1] = "\n[ACTIONS]\n"
   rows = {}
-  for _, c in ipairs(plan.cells) do
-    local k = #c.actions
+  local r = 0
+  for i = 1, nc do
+    local c = cells[i]
+    local name, actions = c.name, c.actions
+    local k = #actions
     if k == 0 then
-      rows[#rows + 1] = { c.name, "-", "(none)", "NO" }
-    end
-    for j, a in ipairs(c.actions) do
-      rows[#rows + 1] = { c.name, num(j, k), a.kind, yn(a.run) }
+      r = r + 1; rows[r] = { name, "-", "(none)", "NO" }
+    else
+      local ks = nums[k] or {}
+      nums[k] = ks
+      for j = 1, k do
+        local a = actions[j]
+        r = r + 1; rows[r] = { name, ks[j] or num(j, k), a.kind, a.run and "YES" or "NO" }
+      end
     end
   end
   out[#out + 1] = layout.render({
