@@ -175,17 +175,31 @@ func (d *lxDriver) Create(spec CreateSpec) (uint32, error) {
 		lxCgroupRemove(rec.Cgroup)
 		return 0, err
 	}
-	pid, err := d.startHolder(&rec, root, cgfd)
+	// Recorded before the holder starts, without a holder pid: if this
+	// process dies from here on, the next call finds a dead cell and frees
+	// its cgroup and ports (the holder waits for the commit below and ends
+	// without it).
+	if err := d.st.writeRecord(rec); err != nil {
+		undo()
+		return 0, fmt.Errorf("linux kernel: create cell %s: record: %w", spec.Name, err)
+	}
+	pid, commit, err := d.startHolder(&rec, root, cgfd)
 	if err != nil {
 		undo()
 		return 0, err
 	}
+	defer commit.Close()
 	rec.HolderPid = pid
 	rec.HolderStart = lxProcStart(pid)
 	if err := d.st.writeRecord(rec); err != nil {
 		syscall.Kill(pid, syscall.SIGKILL)
 		undo()
 		return 0, fmt.Errorf("linux kernel: create cell %s: record: %w", spec.Name, err)
+	}
+	if _, err := commit.Write([]byte{'c'}); err != nil {
+		syscall.Kill(pid, syscall.SIGKILL)
+		undo()
+		return 0, fmt.Errorf("linux kernel: create cell %s: commit: %w", spec.Name, err)
 	}
 	fmt.Fprintf(d.log, "linux kernel: created cell id=%d name=%q root=%q profile=%d holder=%d\n", id, spec.Name, spec.Root, profile, pid)
 	return id, nil
@@ -194,10 +208,11 @@ func (d *lxDriver) Create(spec CreateSpec) (uint32, error) {
 // startHolder starts "cells-init holder" as PID 1 of new PID, mount, UTS
 // and IPC namespaces, directly inside the cell's cgroup (clone3 with
 // CLONE_INTO_CGROUP, so no process of the cell ever runs outside it), and
-// waits until it reports its root ready.
-func (d *lxDriver) startHolder(rec *lxRecord, root string, cgfd int) (int, error) {
-	fail := func(what string, err error) (int, error) {
-		return 0, fmt.Errorf("linux kernel: create cell %s: %s: %w", rec.Name, what, err)
+// waits until it reports its root ready. The holder then waits for one
+// byte on the returned commit pipe before it serves anything.
+func (d *lxDriver) startHolder(rec *lxRecord, root string, cgfd int) (int, *os.File, error) {
+	fail := func(what string, err error) (int, *os.File, error) {
+		return 0, nil, fmt.Errorf("linux kernel: create cell %s: %s: %w", rec.Name, what, err)
 	}
 	exe, err := lxSealedSelf()
 	if err != nil {
@@ -221,6 +236,17 @@ func (d *lxDriver) startHolder(rec *lxRecord, root string, cgfd int) (int, error
 	}
 	defer readyR.Close()
 	defer readyW.Close()
+	commitR, commitW, err := os.Pipe()
+	if err != nil {
+		return fail("pipe", err)
+	}
+	defer commitR.Close()
+	committed := false
+	defer func() {
+		if !committed {
+			commitW.Close()
+		}
+	}()
 	logf, err := os.OpenFile(d.st.logPath(rec.ID), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return fail("log", err)
@@ -248,7 +274,7 @@ func (d *lxDriver) startHolder(rec *lxRecord, root string, cgfd int) (int, error
 	attr := &syscall.ProcAttr{
 		Dir:   "/",
 		Env:   lxHolderEnv,
-		Files: []uintptr{cfgR.Fd(), devnull.Fd(), logf.Fd(), ln.Fd(), readyW.Fd()},
+		Files: []uintptr{cfgR.Fd(), devnull.Fd(), logf.Fd(), ln.Fd(), readyW.Fd(), commitR.Fd()},
 		Sys: &syscall.SysProcAttr{
 			Setsid:      true,
 			Cloneflags:  unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC,
@@ -287,7 +313,8 @@ func (d *lxDriver) startHolder(rec *lxRecord, root string, cgfd int) (int, error
 		}
 		return fail("holder", errors.New(s))
 	}
-	return pid, nil
+	committed = true
+	return pid, commitW, nil
 }
 
 // listen creates the cell's socket, root-only, and returns it as a file to

@@ -35,6 +35,7 @@ type lxHolderConfig struct {
 const (
 	lxHolderListenFD = 3 // the cell's listening socket
 	lxHolderReadyFD  = 4 // "ok\n" or an error text, then closed
+	lxHolderCommitFD = 5 // the creator writes "c" once the cell is recorded
 )
 
 // lxHolder is PID 1 of a cell: it holds the namespaces while no workload
@@ -63,7 +64,7 @@ func lxHolderMain() int {
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	lxSetComm("cells-init")
 	unix.Umask(0)
-	for _, fd := range []int{lxHolderListenFD, lxHolderReadyFD} {
+	for _, fd := range []int{lxHolderListenFD, lxHolderReadyFD, lxHolderCommitFD} {
 		unix.CloseOnExec(fd)
 	}
 	ready := os.NewFile(lxHolderReadyFD, "ready")
@@ -119,6 +120,18 @@ func lxHolderMain() int {
 
 	fmt.Fprintf(ready, "ok\n")
 	ready.Close()
+	// Why: the creator records the cell only after "ok"; a creator killed
+	// in between leaves no record, so nothing could ever destroy this
+	// cell. It commits with one byte; end of file without it means it
+	// died, and the holder ends (the record it wrote first, without a
+	// holder pid, lets the next call clean the cgroup and ports up).
+	commit := os.NewFile(lxHolderCommitFD, "commit")
+	var c [1]byte
+	if n, _ := commit.Read(c[:]); n != 1 || c[0] != 'c' {
+		fmt.Fprintf(os.Stderr, "cells-init holder: creator gone before recording the cell\n")
+		return 1
+	}
+	commit.Close()
 	go h.warmUp()
 	for {
 		c, err := ul.AcceptUnix()
