@@ -90,8 +90,12 @@ func (d *Desired) lua(L *lua.LState) *lua.LTable {
 	}
 	t.RawSetString("volumes", vols)
 	applies := L.CreateTable(0, len(d.Applies))
+	var kinds map[string]*lua.LTable
+	if d.NoArgs {
+		kinds = map[string]*lua.LTable{}
+	}
 	for _, n := range sortedKeys(d.Applies) {
-		applies.RawSetString(n, applyLua(L, d.Applies[n].Apply, d.Applies[n].Hash, !d.NoArgs))
+		applies.RawSetString(n, applyLua(L, d.Applies[n].Apply, d.Applies[n].Hash, kinds))
 	}
 	t.RawSetString("applies", applies)
 	return t
@@ -99,8 +103,10 @@ func (d *Desired) lua(L *lua.LState) *lua.LTable {
 
 // applyLua converts an apply document to the table the engine and the
 // actions receive: { name, file, manifest_dir, hash, actions = { { kind,
-// file, line, args, sources }, ... } }.
-func applyLua(L *lua.LState, a *spec.Apply, hash string, args bool) *lua.LTable {
+// file, line, args, sources }, ... } }. With kinds (a dry run, which only
+// plans and reports) the actions are { kind } alone, one read-only table
+// per kind shared through kinds.
+func applyLua(L *lua.LState, a *spec.Apply, hash string, kinds map[string]*lua.LTable) *lua.LTable {
 	at := L.CreateTable(0, 5)
 	at.RawSetString("name", lua.LString(a.Name))
 	at.RawSetString("file", lua.LString(a.Site.File))
@@ -109,15 +115,24 @@ func applyLua(L *lua.LState, a *spec.Apply, hash string, args bool) *lua.LTable 
 		at.RawSetString("hash", lua.LString(hash))
 	}
 	acts := L.CreateTable(len(a.Actions), 0)
-	for _, act := range a.Actions {
+	for i := range a.Actions {
+		act := &a.Actions[i]
+		if kinds != nil {
+			x := kinds[act.Kind]
+			if x == nil {
+				x = L.CreateTable(0, 1)
+				x.RawSetString("kind", lua.LString(act.Kind))
+				kinds[act.Kind] = x
+			}
+			acts.Append(x)
+			continue
+		}
 		x := L.CreateTable(0, 5)
 		x.RawSetString("kind", lua.LString(act.Kind))
-		if args {
-			x.RawSetString("file", lua.LString(act.Site.File))
-			x.RawSetString("line", lua.LNumber(act.Site.Line))
-			x.RawSetString("args", valueLua(L, spec.Map(act.Args)))
-			x.RawSetString("sources", strList(L, act.Sources))
-		}
+		x.RawSetString("file", lua.LString(act.Site.File))
+		x.RawSetString("line", lua.LNumber(act.Site.Line))
+		x.RawSetString("args", valueLua(L, spec.Map(act.Args)))
+		x.RawSetString("sources", strList(L, act.Sources))
 		acts.Append(x)
 	}
 	at.RawSetString("actions", acts)

@@ -62,7 +62,7 @@ func luaLayoutRender(L *lua.LState) int {
 		shrink[i] = lua.LVAsBool(c.RawGetString("shrink"))
 	}
 	// The rows as text (ipairs: up to the first nil), "-" for empty.
-	var cells []string
+	cells := make([]string, 0, rows.Len()*ncol)
 	nrow := 0
 	for ; ; nrow++ {
 		r := rows.RawGetInt(nrow + 1)
