@@ -67,8 +67,12 @@ if [ $rc -ne 2 ]; then
 fi
 echo "bench-dryrun: $CELLS cells, 5 actions each, none running; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 if command -v hyperfine >/dev/null 2>&1; then
-	hyperfine -N -w 1 -r "$RUNS" -i --export-json "$scratch/h.json" \
-		"$cellman apply --dry-run --all" >/dev/null
+	# -i: every run exits 2 (drift found), checked above.
+	if ! hyperfine -N -w 1 -r "$RUNS" -i --export-json "$scratch/h.json" \
+		"$cellman apply --dry-run --all" >/dev/null 2>"$scratch/h.err"; then
+		cat "$scratch/h.err" >&2
+		exit 1
+	fi
 	# hyperfine's median and mean user+system time, in ms.
 	med=$(tr -d ' \n' <"$scratch/h.json" | sed 's/.*"median":\([0-9.e-]*\).*/\1/')
 	usr=$(tr -d ' \n' <"$scratch/h.json" | sed 's/.*"user":\([0-9.e-]*\).*/\1/')
