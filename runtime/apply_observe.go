@@ -11,6 +11,7 @@ import (
 
 	"cells/kernel"
 	"cells/runtime/paths"
+	"cells/runtime/supervise"
 	"cells/spec"
 )
 
@@ -23,6 +24,11 @@ type Observed struct {
 	Runtime map[string]bool          // <prefix>/var/cellman/cells/<name> exists
 	Hashes  map[string]StoredHashes  // stored hashes of the targets
 	Volumes map[string]VolumeObserve // declared volumes
+	// ServiceDown: running targets that declare a supervised service but
+	// have no live monitor (a start interrupted before supervise, a monitor
+	// killed by hand). The planner counts it as a service change, so the
+	// dry run shows drift and apply restarts the cell.
+	ServiceDown map[string]bool
 }
 
 // VolumeObserve is what apply checks of a volume directory.
@@ -44,9 +50,16 @@ func Observe(p paths.Paths, st *spec.State, targets []*spec.Cell) (*Observed, er
 		Runtime: make(map[string]bool, len(targets)),
 		Hashes:  make(map[string]StoredHashes, len(targets)),
 		Volumes: make(map[string]VolumeObserve, len(st.Volumes)),
+
+		ServiceDown: map[string]bool{},
 	}
 	for _, k := range active {
 		o.Running[k.Name] = k
+	}
+	for _, c := range targets {
+		if _, ok := o.Running[c.Name]; ok && c.Supervise.Cmd != "" && !supervise.MonitorAlive(c.Name) {
+			o.ServiceDown[c.Name] = true
+		}
 	}
 	for _, c := range targets {
 		if !isDir(p.CellDir(c.Name)) {
@@ -105,6 +118,11 @@ func (o *Observed) lua(L *lua.LState) *lua.LTable {
 		rt.RawSetString(n, lua.LTrue)
 	}
 	t.RawSetString("runtime", rt)
+	down := L.NewTable()
+	for _, n := range sortedKeys(o.ServiceDown) {
+		down.RawSetString(n, lua.LTrue)
+	}
+	t.RawSetString("service_down", down)
 	hashes := L.NewTable()
 	for _, n := range sortedKeys(o.Hashes) {
 		h := o.Hashes[n]

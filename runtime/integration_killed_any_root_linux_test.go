@@ -17,17 +17,13 @@ import (
 // converge to exactly one kernel cell with its mounts, its monitor and its
 // service.
 //
-// Known Linux driver bug, so the test runs only with
-// CELLS_IT_KNOWN_BUGS=1: a create killed after the holder reported ready
-// and before its record was written leaves a holder that List shows but
-// Destroy answers ENOENT. stop then "succeeds" (lifecycle treats
-// ErrNotExist as gone) and start skips the listed cell, so the re-run
-// exits 0 with a cell that has no mounts on the host, no service, and
-// that stop --all can never remove.
+// It once found two bugs, both fixed: a create killed after the holder
+// reported ready left a cell with no record (the driver now records first
+// and the holder waits for the creator's commit), and a start killed
+// before supervise left a running cell without its service that the next
+// apply took for converged (a missing monitor now counts as a service
+// change).
 func TestIntegrationKilledAnywhereRoot(t *testing.T) {
-	if os.Getenv("CELLS_IT_KNOWN_BUGS") != "1" {
-		t.Skip("known Linux driver bug (holder without a record after a killed create); set CELLS_IT_KNOWN_BUGS=1 to run")
-	}
 	e := newIT(t)
 	dsl := func(i int) string {
 		return fmt.Sprintf(`volume("it-kv", {})

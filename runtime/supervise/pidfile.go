@@ -84,6 +84,18 @@ func isMonitorTitle(argv []string, name string) bool {
 		argv[2] == "cell="+name && strings.HasPrefix(argv[3], "cid=")
 }
 
+// MonitorAlive reports, from its pidfile alone (pid and start time, so a
+// reused pid does not count), whether cell name has a running monitor. It
+// is the cheap check the apply engine makes for every running target.
+func MonitorAlive(name string) bool {
+	pid, start, ok := readPidfile(paths.FromEnv().RunDir, name)
+	if !ok {
+		return false
+	}
+	st, zombie, err := procStart(pid)
+	return err == nil && !zombie && st == start
+}
+
 // FindMonitors returns the pids of the live supervise monitors of cell name:
 // the one its pidfile records (when the pid still has the recorded start
 // time) plus any process whose title is `cellctl supervise cell=<name>

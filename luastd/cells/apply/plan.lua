@@ -13,6 +13,7 @@
 --   goos    = "linux" | "netbsd",
 --   running = { [name] = { id = n, root = s } },   -- one kernel list
 --   runtime = { [name] = true },                   -- /var/cellman/cells/<name> exists
+--   service_down = { [name] = true },              -- running, service declared, no monitor
 --   hashes  = { [name] = { manifest, service, policy, apply } },  -- stored, absent = nil
 --   volumes = { [name] = { exists = bool, mode = n } },           -- mode = st_mode & 07777
 -- }
@@ -98,7 +99,10 @@ local function cell_row(c, o, applies, force, cache)
   local autostart = c.autostart and true or false
   local running = o.running[name] ~= nil
   local runtime_exists = o.runtime[name] and true or false
+  -- A running cell whose supervised service has no monitor is not what was
+  -- declared either: it counts as a service change (restart).
   local service_changed = stored.service == nil or stored.service ~= service
+      or (running and o.service_down[name] == true)
   local policy_changed = stored.policy == nil or stored.policy ~= policy
   local config_changed = stored.manifest == nil or stored.manifest ~= manifest
       or service_changed or policy_changed
@@ -155,6 +159,7 @@ function M.plan(desired, observed, options)
     hashes = observed.hashes or empty,
     running = observed.running or empty,
     runtime = observed.runtime or empty,
+    service_down = observed.service_down or empty,
   }
   local applies, force = desired.applies or empty, p.force
   local cache = { [true] = {}, [false] = {} }
