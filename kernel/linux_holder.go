@@ -81,9 +81,18 @@ func lxHolderMain() int {
 	if err := h.cfg.unmarshal(b); err != nil {
 		return fail(fmt.Errorf("config: %w", err))
 	}
-	// The signals a cell's root could send to its PID 1 are ignored (the
-	// kernel then drops them), so nothing inside can stop the holder.
-	signal.Ignore(unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGPIPE, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU)
+	// The signals a cell's root could send to its PID 1 are caught and
+	// dropped, so nothing inside can stop the holder. Caught, not ignored:
+	// an ignored signal stays ignored across fork and exec, and every
+	// process of the cell would then ignore SIGTERM, SIGINT and SIGHUP
+	// (no Ctrl-C in a shell, no graceful stop of a service); exec resets
+	// caught signals to their defaults.
+	drop := make(chan os.Signal, 16)
+	signal.Notify(drop, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGPIPE, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU)
+	go func() {
+		for range drop {
+		}
+	}()
 	if h.cpuStat, err = os.Open(h.cfg.Cgroup + "/cpu.stat"); err != nil {
 		return fail(fmt.Errorf("cgroup: %w", err))
 	}

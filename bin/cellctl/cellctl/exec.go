@@ -41,10 +41,22 @@ func (c *cmd) exec(args []string) error {
 			return err
 		}
 		defer cleanup()
-		p, err := d.Exec(cell.ID, kernel.ExecSpec{
+		spec := kernel.ExecSpec{
 			Path: path, Argv: argv, Env: env, Dir: "/",
 			Stdin: stdio[0], Stdout: stdio[1], Stderr: stdio[2],
-		})
+		}
+		if d.Name() == "linux" && stdio[0] != nil && stdio[1] != nil {
+			pts, stop, ok, err := terminalProxy(stdio[0], stdio[1])
+			if err != nil {
+				return err
+			}
+			if ok {
+				defer stop()
+				spec.Stdin, spec.Stdout, spec.Stderr = pts, pts, pts
+				spec.Setsid, spec.Setctty = true, true
+			}
+		}
+		p, err := d.Exec(cell.ID, spec)
 		if err != nil {
 			if isExecFailure(err) {
 				return fmt.Errorf("exec %s: %s", cmp.Or(path, argv[0]), Strerror(err))
