@@ -246,3 +246,13 @@ func withinDir(p, dir string) bool {
 	}
 	return strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
 }
+
+// topMount returns the last (topmost) mount at point.
+func topMount(table []mountEntry, point string) (mountEntry, bool) {
+	for i := len(table) - 1; i >= 0; i-- {
+		if table[i].Point == point {
+			return table[i], true
+		}
+	}
+	return mountEntry{}, false
+}

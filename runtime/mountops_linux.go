@@ -48,16 +48,6 @@ func readMountTable() ([]mountEntry, error) {
 	return out, nil
 }
 
-// topMount returns the last (topmost) mount at point.
-func topMount(table []mountEntry, point string) (mountEntry, bool) {
-	for i := len(table) - 1; i >= 0; i-- {
-		if table[i].Point == point {
-			return table[i], true
-		}
-	}
-	return mountEntry{}, false
-}
-
 // unmountOnce unmounts the topmost mount at p. Why UMOUNT_NOFOLLOW and the
 // no-symlink check first: the path lies inside a cell root whose contents
 // the cell controls; a link swapped into it must not make the host unmount

@@ -36,16 +36,6 @@ func readMountTable() ([]mountEntry, error) {
 	return out, nil
 }
 
-// topMount returns the last (topmost) mount at point.
-func topMount(table []mountEntry, point string) (mountEntry, bool) {
-	for i := len(table) - 1; i >= 0; i-- {
-		if table[i].Point == point {
-			return table[i], true
-		}
-	}
-	return mountEntry{}, false
-}
-
 // unmountOnce unmounts p; the last resort is a forced unmount. The
 // no-symlink check keeps a link swapped into the cell root from turning
 // the unmount onto a host file system.
