@@ -78,19 +78,8 @@ func (d *fakeDriver) Name() string { return "fake" }
 
 func (d *fakeDriver) Close() error { return nil }
 
-// kerr is a driver error that matches both a sentinel and the errno the real
-// kernel returns, so callers can print upstream's strerror texts.
-type kerr struct {
-	msg      string
-	errno    syscall.Errno
-	sentinel error
-}
-
-func (e *kerr) Error() string   { return e.msg }
-func (e *kerr) Unwrap() []error { return []error{e.sentinel, e.errno} }
-
 func newKerr(sentinel error, errno syscall.Errno, format string, args ...any) error {
-	return &kerr{msg: "fake kernel: " + fmt.Sprintf(format, args...), errno: errno, sentinel: sentinel}
+	return errnof("fake kernel: ", sentinel, errno, format, args...)
 }
 
 // fakeNow is the fake's clock: CELLS_FAKE_NOW or the wall clock.

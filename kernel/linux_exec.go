@@ -60,7 +60,7 @@ func (d *lxDriver) Exec(id uint32, spec ExecSpec) (Process, error) {
 		case unix.EACCES, unix.EPERM:
 			sentinel = ErrPermission
 		}
-		return nil, &lxErr{msg: fmt.Sprintf("linux kernel: exec in cell %d: %s", id, r.Err), errno: errno, sentinel: sentinel}
+		return nil, lxErrorf(sentinel, errno, "exec in cell %d: %s", id, r.Err)
 	}
 	p := &lxProcess{conn: c, pidfd: -1}
 	if len(files) > 0 {

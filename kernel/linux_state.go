@@ -102,7 +102,7 @@ func (s lxState) nextID() (uint32, error) {
 		}
 	}
 	if last >= math.MaxUint32 {
-		return 0, &lxErr{msg: "linux kernel: cell ids exhausted", errno: unix.EOVERFLOW, sentinel: ErrInvalid}
+		return 0, lxErrorf(ErrInvalid, unix.EOVERFLOW, "cell ids exhausted")
 	}
 	id := uint32(last + 1)
 	if err := lxWriteAtomic(p, []byte(strconv.FormatUint(uint64(id), 10)+"\n")); err != nil {
@@ -195,17 +195,7 @@ func lxWriteAtomic(path string, data []byte) error {
 	return os.Rename(tmp, path)
 }
 
-// lxErr matches both a sentinel and an errno, like the NetBSD kernel's
-// errors, so callers can print upstream's strerror texts.
-type lxErr struct {
-	msg      string
-	errno    unix.Errno
-	sentinel error
-}
-
-func (e *lxErr) Error() string   { return e.msg }
-func (e *lxErr) Unwrap() []error { return []error{e.sentinel, e.errno} }
-
+// lxErrorf is a driver error matching a sentinel and an errno.
 func lxErrorf(sentinel error, errno unix.Errno, format string, args ...any) error {
-	return &lxErr{msg: "linux kernel: " + fmt.Sprintf(format, args...), errno: errno, sentinel: sentinel}
+	return errnof("linux kernel: ", sentinel, errno, format, args...)
 }

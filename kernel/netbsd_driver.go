@@ -37,23 +37,6 @@ func (d *netbsdDriver) Name() string { return "netbsd" }
 // Close releases nothing: the driver holds no descriptors.
 func (d *netbsdDriver) Close() error { return nil }
 
-// netbsdError is a kernel error that matches both the driver sentinel and
-// the errno secmodel_cell returned (cellctl prints its strerror).
-type netbsdError struct {
-	msg      string
-	errno    syscall.Errno
-	sentinel error
-}
-
-func (e *netbsdError) Error() string { return e.msg }
-
-func (e *netbsdError) Unwrap() []error {
-	if e.sentinel == nil {
-		return []error{e.errno}
-	}
-	return []error{e.sentinel, e.errno}
-}
-
 // netbsdSentinel maps the module's errnos to the driver sentinels.
 func netbsdSentinel(errno syscall.Errno) error {
 	switch errno {
@@ -82,11 +65,11 @@ func netbsdWrap(context string, err error) error {
 	if !errors.As(err, &errno) {
 		return fmt.Errorf("%s: %w", context, err)
 	}
-	return &netbsdError{msg: msg, errno: errno, sentinel: netbsdSentinel(errno)}
+	return &errnoError{msg: msg, errno: errno, sentinel: netbsdSentinel(errno)}
 }
 
 func netbsdInvalid(format string, args ...any) error {
-	return &netbsdError{msg: fmt.Sprintf(format, args...), errno: syscall.EINVAL, sentinel: ErrInvalid}
+	return &errnoError{msg: fmt.Sprintf(format, args...), errno: syscall.EINVAL, sentinel: ErrInvalid}
 }
 
 // Create encodes spec as struct cell_create and writes it to
@@ -155,7 +138,7 @@ func (d *netbsdDriver) Create(spec CreateSpec) (uint32, error) {
 		return 0, netbsdWrap(ctx+": a reserved port is taken by another cell", errno)
 	case syscall.ENOENT, syscall.ENOTDIR, syscall.EACCES, syscall.ELOOP, syscall.ENAMETOOLONG:
 		// namei of cc_root failed: a bad argument, not a missing cell.
-		return 0, &netbsdError{msg: fmt.Sprintf("%s: root %s: %v", ctx, root, errno), errno: errno, sentinel: ErrInvalid}
+		return 0, &errnoError{msg: fmt.Sprintf("%s: root %s: %v", ctx, root, errno), errno: errno, sentinel: ErrInvalid}
 	}
 	return 0, netbsdWrap(ctx, err)
 }
@@ -258,7 +241,7 @@ func (d *netbsdDriver) Exec(id uint32, spec ExecSpec) (Process, error) {
 		}
 	}
 	if info == nil {
-		return nil, &netbsdError{msg: ctx + ": no such cell", errno: syscall.ENOENT, sentinel: ErrNotExist}
+		return nil, &errnoError{msg: ctx + ": no such cell", errno: syscall.ENOENT, sentinel: ErrNotExist}
 	}
 	cmd := &exec.Cmd{Path: d.exe, Args: []string{InitArg0}, Env: []string{}}
 	// A nil *os.File stored in an io.Reader would not be a nil interface.
@@ -280,7 +263,7 @@ func (d *netbsdDriver) Exec(id uint32, spec ExecSpec) (Process, error) {
 	if err := d.start(cmd, netbsdInitRequest(*info, spec)); err != nil {
 		var errno syscall.Errno
 		if errors.As(err, &errno) {
-			return nil, &netbsdError{msg: err.Error(), errno: errno, sentinel: netbsdSentinel(errno)}
+			return nil, &errnoError{msg: err.Error(), errno: errno, sentinel: netbsdSentinel(errno)}
 		}
 		return nil, err
 	}
