@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -75,7 +76,13 @@ func terminalProxy(stdin, stdout *os.File) (pts *os.File, stop func(), ok bool, 
 	go func() { io.Copy(stdout, ptmx); close(out) }()
 	stop = func() {
 		pts.Close()
-		<-out // the command and everything holding the pty are gone: EOF/EIO
+		// Drain what the command wrote last: the copy ends (EIO) once no
+		// process holds the pty, but a background process left in the
+		// cell may hold it on: stop waiting after a moment.
+		select {
+		case <-out:
+		case <-time.After(300 * time.Millisecond):
+		}
 		ptmx.Close()
 		signal.Stop(winch)
 		close(winch)
