@@ -85,21 +85,7 @@ func fakeCommand(c *fakeCell, spec ExecSpec) (*exec.Cmd, error) {
 		return nil, fmt.Errorf("fake kernel: exec in cell %d: %w", c.ID, err)
 	}
 	cmd := &exec.Cmd{Path: path, Args: spec.Argv, Env: env, Dir: dir}
-	// A nil *os.File stored in an io.Reader would not be a nil interface.
-	if spec.Stdin != nil {
-		cmd.Stdin = spec.Stdin
-	}
-	if spec.Stdout != nil {
-		cmd.Stdout = spec.Stdout
-	}
-	if spec.Stderr != nil {
-		cmd.Stderr = spec.Stderr
-	}
-	attr := &syscall.SysProcAttr{Setsid: spec.Setsid || spec.Setctty}
-	if spec.Setctty {
-		attr.Setctty = true
-		attr.Ctty = 0 // the child's stdin
-	}
+	attr := childStdio(cmd, spec)
 	if spec.Cred != nil && os.Geteuid() == 0 {
 		attr.Credential = &syscall.Credential{Uid: spec.Cred.UID, Gid: spec.Cred.GID, Groups: spec.Cred.Groups}
 	}

@@ -244,21 +244,7 @@ func (d *netbsdDriver) Exec(id uint32, spec ExecSpec) (Process, error) {
 		return nil, &errnoError{msg: ctx + ": no such cell", errno: syscall.ENOENT, sentinel: ErrNotExist}
 	}
 	cmd := &exec.Cmd{Path: d.exe, Args: []string{InitArg0}, Env: []string{}}
-	// A nil *os.File stored in an io.Reader would not be a nil interface.
-	if spec.Stdin != nil {
-		cmd.Stdin = spec.Stdin
-	}
-	if spec.Stdout != nil {
-		cmd.Stdout = spec.Stdout
-	}
-	if spec.Stderr != nil {
-		cmd.Stderr = spec.Stderr
-	}
-	attr := &syscall.SysProcAttr{Setsid: spec.Setsid || spec.Setctty}
-	if spec.Setctty {
-		attr.Setctty = true
-		attr.Ctty = 0 // the child's stdin
-	}
+	attr := childStdio(cmd, spec)
 	cmd.SysProcAttr = attr
 	if err := d.start(cmd, netbsdInitRequest(*info, spec)); err != nil {
 		var errno syscall.Errno

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"cells/runtime/paths"
@@ -255,4 +256,18 @@ func topMount(table []mountEntry, point string) (mountEntry, bool) {
 		}
 	}
 	return mountEntry{}, false
+}
+
+// unmountResult classifies an unmount error: busy (retry), not mounted
+// (done), or another failure.
+func unmountResult(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, syscall.EBUSY):
+		return errBusy
+	case errors.Is(err, syscall.EINVAL), errors.Is(err, syscall.ENOENT):
+		return errNotMounted
+	}
+	return err
 }

@@ -60,16 +60,7 @@ func unmountOnce(p string, lazy bool) error {
 	if lazy {
 		flags |= unix.MNT_DETACH
 	}
-	err := unix.Unmount(p, flags)
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, unix.EBUSY):
-		return errBusy
-	case errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOENT):
-		return errNotMounted
-	}
-	return err
+	return unmountResult(unix.Unmount(p, flags))
 }
 
 // checkNoLinks verifies that no component of the absolute path p is a

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -47,16 +46,7 @@ func unmountOnce(p string, force bool) error {
 	if force {
 		flags = unix.MNT_FORCE
 	}
-	err := unix.Unmount(p, flags)
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, unix.EBUSY):
-		return errBusy
-	case errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOENT):
-		return errNotMounted
-	}
-	return err
+	return unmountResult(unix.Unmount(p, flags))
 }
 
 // literalPath verifies that no component of the absolute path p is a
