@@ -40,6 +40,7 @@ type loadOptions struct {
 	workers int           // zero = GOMAXPROCS
 	print   io.Writer     // print() output; nil = the VM default
 	actions []*lua.FunctionProto
+	ownDSL  bool // each VM requires cells.dsl itself (tests compare)
 }
 
 // customActions compiles the operator's action kinds of a DSL directory
@@ -181,7 +182,10 @@ func loadSource(path string, src []byte, opts loadOptions) (*spec.State, error) 
 			return nil, fmt.Errorf("failed to load %s: custom actions: %v", path, err)
 		}
 	}
-	docs, err := installDSL(vm)
+	docs, err := installDSL(vm, len(opts.actions) > 0 || opts.ownDSL)
+	if err == nil && docs == nil {
+		err = errors.New("no documents list")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("failed to load %s: cannot install the DSL: %v", path, err)
 	}
@@ -212,9 +216,9 @@ func mainChunk(p *lua.FunctionProto) *lua.FunctionProto {
 	return p
 }
 
-// installDSL runs require("cells.dsl").install(_G) and returns the
-// documents table the builders append to.
-func installDSL(vm *VM) (*lua.LTable, error) {
+// installOwnDSL runs require("cells.dsl").install(_G) in the VM and
+// returns the documents table the builders append to.
+func installOwnDSL(vm *VM) (*lua.LTable, error) {
 	L := vm.L
 	if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString("cells.dsl")); err != nil {
 		return nil, errors.New(headLine(err.Error()))

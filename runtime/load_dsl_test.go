@@ -1,8 +1,10 @@
 package runtime
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,7 +19,13 @@ func loadOne(t *testing.T, src string) (string, string) {
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := LoadState(dir)
+	st, err := LoadState(dir)
+	// The VMs share the DSL builders; a VM with its own copy (as with
+	// custom actions) must come to the same result.
+	own, ownErr := loadState(dir, loadOptions{ownDSL: true})
+	if fmt.Sprint(err) != fmt.Sprint(ownErr) || !reflect.DeepEqual(st, own) {
+		t.Errorf("shared builders: %v, %+v\nown builders: %v, %+v", err, st, ownErr, own)
+	}
 	if err != nil {
 		return path, err.Error()
 	}

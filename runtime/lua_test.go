@@ -147,12 +147,12 @@ LEAK = 1
 string.leak = 2
 math.pi = 3
 require("cells.dsl").leak = 4
-require("cells.dsl").documents[1] = "x"
+require("cells.site").state().documents[1] = "x"
 `)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := runChunk(t, VMOptions{}, "b.lua", `print(LEAK, string.leak, ("").leak, math.pi == 3, require("cells.dsl").leak, #require("cells.dsl").documents)`)
+	out, err := runChunk(t, VMOptions{}, "b.lua", `print(LEAK, string.leak, ("").leak, math.pi == 3, require("cells.dsl").leak, #require("cells.site").state().documents)`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,10 @@
 --   { kind = "apply", name, file, line, actions = { action documents } }
 --
 -- with action documents as cells.dsl.actions.validate returns them.
+--
+-- The documents go to the calling VM's site.state().documents, not to a
+-- table of this module: runtime shares one set of builders across the VMs
+-- of the DSL files (see cells.dsl.actions), and install() returns the list.
 local check = require("cells.dsl.check")
 local site = require("cells.site")
 local schema = require("cells.dsl.schema")
@@ -24,11 +28,13 @@ local actions = require("cells.dsl.actions")
 
 local M = {}
 
-M.documents = {}
 M.actions = actions
 
+local state = site.state
+
 local function add(doc)
-  M.documents[#M.documents + 1] = doc
+  local docs = state().documents
+  docs[#docs + 1] = doc
   return doc
 end
 
@@ -100,7 +106,8 @@ end
 
 M.builtins = require("cells.dsl.builtin").names
 
--- install puts the builders into env and returns the documents list.
+-- install puts the builders into env and returns the calling VM's
+-- documents list.
 function M.install(env)
   env.cell = M.cell
   env.volume = M.volume
@@ -108,9 +115,9 @@ function M.install(env)
   env.apply = M.apply
   env.from_env = M.from_env
   -- Every registered kind: the built-ins, then the operator's own.
-  local names = actions.names
+  local names = actions.names()
   for i = 1, #names do env[names[i]] = actions.builder(names[i]) end
-  return M.documents
+  return state().documents
 end
 
 return M

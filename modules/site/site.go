@@ -20,6 +20,14 @@
 //	site.is_array(t)       -- t has exactly the keys 1..#t; nil if t has a metatable
 //	site.only_keys(t, list) -- every key of t is a string in the array list
 //	                       -- (false when list has a metatable)
+//	site.state()           -- this VM's DSL state: { documents = {}, sites = {},
+//	                       -- kinds = {}, names = {} }, made on first use
+//
+// state() is what the DSL builders keep per VM: the documents they declared,
+// the site of each action a helper built, and the action kinds registered
+// in this VM. It lives in the calling state's registry, not in a luastd
+// module table, so one set of builder functions (runtime shares them across
+// DSL file VMs) works for every VM that calls it.
 //
 // The is_* functions return false for non-strings. is_array and only_keys
 // are the allocation-free common case of the DSL's table checks: luastd
@@ -85,12 +93,43 @@ func sharedFuncs() []funcEntry {
 			{"is_token_name", predicate(isTokenName)},
 			{"only_keys", onlyKeys},
 			{"split", split},
+			{"state", state},
 			{"where", where},
 		} {
 			funcs = append(funcs, funcEntry{f.name, L.NewFunction(f.fn)})
 		}
 	})
 	return funcs
+}
+
+// stateKey is the registry field of the VM's DSL state.
+const stateKey = "cells.site.state"
+
+// State returns the DSL state table of L (see the package comment),
+// creating it on first use.
+func State(L *lua.LState) *lua.LTable {
+	reg := L.G.Registry
+	if t, ok := reg.RawGetString(stateKey).(*lua.LTable); ok {
+		return t
+	}
+	t := L.CreateTable(0, 4)
+	for _, k := range []string{"documents", "sites", "kinds", "names"} {
+		t.RawSetString(k, L.NewTable())
+	}
+	reg.RawSetString(stateKey, t)
+	return t
+}
+
+// Documents returns the documents the DSL builders of L declared so far,
+// or nil when Lua code replaced the list with something else.
+func Documents(L *lua.LState) *lua.LTable {
+	t, _ := State(L).RawGetString("documents").(*lua.LTable)
+	return t
+}
+
+func state(L *lua.LState) int {
+	L.Push(State(L))
+	return 1
 }
 
 // where returns the source and current line of the innermost Lua frame whose

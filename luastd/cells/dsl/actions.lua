@@ -9,11 +9,17 @@
 --     varargs = function(ctx, n, args) ... end, -- optional: a builder of its own
 --   }
 --
--- M.kinds maps each kind, built-in or registered, to its specification in
--- positional form (keyed tables cost gopher-lua two Go maps each, and every
--- DSL file builds the specifications of the built-in kinds it uses):
+-- M.kinds maps each built-in kind to its specification in positional form;
+-- the kinds registered in a VM are in that VM's site.state().kinds, which
+-- lookups try first:
 --
 --   { fields, positional, options, deprecated, varargs }  -- any but fields may be nil
+--
+-- Nothing here changes a table of this module after prime(): runtime loads
+-- the DSL once, primes it, and hands the same builder functions to every
+-- DSL file VM (see runtime/load_shared.go). Everything a call produces or
+-- records per VM (documents, helper sites, registered kinds) goes to the
+-- calling VM's site.state().
 --
 -- Field types: string mode owner group uint bool strings packages env
 -- tokens any (cells.dsl.value). Field flags: required, default, source (a
@@ -33,11 +39,16 @@ local builtin = require("cells.dsl.builtin")
 
 local M = {}
 
-M.sites = {}  -- raw table built by a helper -> { file, line }
-M.names = {}  -- kind names, built-ins first, then in registration order
-do
-  local names = builtin.names
-  for i = 1, #names do M.names[i] = names[i] end
+local state = site.state
+
+-- names returns the kind names: the built-ins, then the kinds registered in
+-- the calling VM, in registration order.
+function M.names()
+  local names, custom = {}, state().names
+  local b = builtin.names
+  for i = 1, #b do names[i] = b[i] end
+  for i = 1, #custom do names[#names + 1] = custom[i] end
+  return names
 end
 
 -- type_names are the field types; each names its checker in cells.dsl.value.
@@ -84,8 +95,8 @@ local function unknown_key(spec, t)
   return nil
 end
 
--- kinds maps a kind name to its specification. Built-in ones are built on
--- first use: each DSL file runs in a fresh VM, and most use few kinds.
+-- kinds maps a built-in kind name to its specification, built on first
+-- use (a VM that loads this module for itself uses few kinds) or by prime().
 M.kinds = setmetatable({}, {
   __index = function(t, kind)
     local spec = builtin.spec(kind)
@@ -94,6 +105,19 @@ M.kinds = setmetatable({}, {
     return spec
   end,
 })
+
+-- prime builds every built-in specification now, so that later lookups only
+-- read this module's tables.
+function M.prime()
+  local b = builtin.names
+  for i = 1, #b do local _ = M.kinds[b[i]] end
+end
+
+-- lookup returns the specification of kind: registered in the calling VM,
+-- else built in, else nil.
+local function lookup(kind)
+  return state().kinds[kind] or M.kinds[kind]
+end
 
 local function field_record(kind, i, f)
   if type(f) ~= "table" or type(f.name) ~= "string" or not known_type(f.type) then
@@ -134,8 +158,9 @@ function M.register(def)
   def.positional = def.positional or {}
   def.options = def.options or {}
   def.deprecated = def.deprecated or {}
-  if rawget(M.kinds, kind) == nil and not builtin.spec(kind) then M.names[#M.names + 1] = kind end
-  rawset(M.kinds, kind, { records, def.positional, def.options, def.deprecated, def.varargs })
+  local st = state()
+  if st.kinds[kind] == nil and not builtin.spec(kind) then st.names[#st.names + 1] = kind end
+  st.kinds[kind] = { records, def.positional, def.options, def.deprecated, def.varargs }
   return def
 end
 
@@ -167,15 +192,15 @@ end
 function M.validate(ctx, t, index)
   local file, line = ctx.file, ctx.line
   if type(t) ~= "table" then fail(file, line, ctx, index, nil, "action must be table") end
-  local s = M.sites[t]
+  local s = state().sites[t]
   if s then file, line = s[1], s[2] end
   local kind = t.kind
   if kind == nil then fail(file, line, ctx, index, nil, "missing required key 'kind'") end
   if type(kind) ~= "string" then fail(file, line, ctx, index, nil, "key 'kind' must be string") end
-  local spec = M.kinds[kind]
+  local spec = lookup(kind)
   if not spec then
     local msg = "unknown action kind: " .. kind
-    local sug = schema.suggest(kind, M.names)
+    local sug = schema.suggest(kind, M.names())
     if sug then msg = msg .. " (did you mean '" .. sug .. "'?)" end
     fail(file, line, ctx, index, nil, msg)
   end
@@ -212,12 +237,12 @@ end
 -- the positional fields, one more table argument holds the options. A kind
 -- may instead provide varargs(ctx, n, args) returning the raw table.
 function M.builder(kind)
-  if type(kind) ~= "string" or M.kinds[kind] == nil then
+  if type(kind) ~= "string" or lookup(kind) == nil then
     local file, line = site.where()
     check.raise(file, line, "builder()", "unknown action kind: " .. tostring(kind))
   end
   return function(...)
-    local spec = M.kinds[kind]
+    local spec = lookup(kind)
     local file, line = site.where()
     local n = select("#", ...)
     local t
@@ -258,7 +283,7 @@ function M.builder(kind)
         for k, v in pairs(opts) do t[k] = v end
       end
     end
-    M.sites[t] = { file, line }
+    state().sites[t] = { file, line }
     return t
   end
 end

@@ -1,0 +1,107 @@
+package runtime
+
+import (
+	"errors"
+	"sync"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"cells/modules/site"
+)
+
+// The DSL builders are loaded once per process, in a template VM, and every
+// DSL file VM gets the same builder functions as globals. Requiring
+// cells.dsl in each file's VM ran its modules' bodies again (a closure and
+// a keyed-table entry per function, per VM): a third of the cost of
+// loading a file.
+//
+// The file VMs are still fresh states: globals, libraries, string
+// metatable and require cache are their own. What they share is code that
+// cannot be changed from Lua and that changes nothing shared when it runs:
+//   - a shared Lua function runs on the calling state (its stack, limits,
+//     time limit, errors); the only field of a function Lua could write is
+//     its environment, and setfenv/getfenv are not in the sandbox;
+//   - the luastd modules keep everything a call produces in the calling
+//     VM's site.state() (documents, helper sites, registered kinds), and
+//     after actions.prime() no call writes to a table of theirs;
+//   - their upvalues and tables are out of reach of the operator's code:
+//     builders return fresh tables, and nothing hands out a module table;
+//   - the template's own require is removed, so a luastd function that
+//     required at call time would fail instead of changing the template.
+// TestSharedDSLMatchesPerVM checks that both ways give the same results and
+// errors; TestSharedDSLConcurrent runs it under parallel loads (and -race).
+
+// dslEntry is one builder global.
+type dslEntry struct {
+	name string
+	fn   lua.LValue
+}
+
+var (
+	dslOnce    sync.Once
+	dslEntries []dslEntry
+	dslErr     error
+)
+
+// sharedDSL returns the builder globals of cells.dsl (cell, volume, host,
+// apply, from_env and one per built-in action kind), loaded once.
+func sharedDSL() ([]dslEntry, error) {
+	dslOnce.Do(func() {
+		vm := NewVM(VMOptions{})
+		L := vm.L
+		if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString("cells.dsl")); err != nil {
+			dslErr = errors.New(headLine(err.Error()))
+			return
+		}
+		mod, ok := L.Get(-1).(*lua.LTable)
+		L.Pop(1)
+		if !ok {
+			dslErr = errors.New("cells.dsl is not a module table")
+			return
+		}
+		acts, _ := mod.RawGetString("actions").(*lua.LTable)
+		prime, _ := acts.RawGetString("prime").(*lua.LFunction)
+		install, _ := mod.RawGetString("install").(*lua.LFunction)
+		if prime == nil || install == nil {
+			dslErr = errors.New("cells.dsl has no install or actions.prime function")
+			return
+		}
+		env := L.NewTable()
+		for _, call := range []lua.P{{Fn: prime, Protect: true}, {Fn: install, NRet: 1, Protect: true}} {
+			var args []lua.LValue
+			if call.Fn == install {
+				args = []lua.LValue{env}
+			}
+			if err := L.CallByParam(call, args...); err != nil {
+				dslErr = errors.New(headLine(err.Error()))
+				return
+			}
+		}
+		L.SetTop(0)
+		env.ForEach(func(k, v lua.LValue) {
+			dslEntries = append(dslEntries, dslEntry{k.String(), v})
+		})
+		L.G.Global.RawSetString("require", lua.LNil)
+	})
+	return dslEntries, dslErr
+}
+
+// installDSL gives the VM the DSL builders as globals and returns the list
+// the builders append the documents to. With custom actions the VM loads
+// its own cells.dsl after they ran (their kinds need builder globals); the
+// shared builders see the kinds they registered either way.
+func installDSL(vm *VM, custom bool) (*lua.LTable, error) {
+	L := vm.L
+	if custom {
+		return installOwnDSL(vm)
+	}
+	entries, err := sharedDSL()
+	if err != nil {
+		return nil, err
+	}
+	g := L.G.Global
+	for _, e := range entries {
+		g.RawSetString(e.name, e.fn)
+	}
+	return site.Documents(L), nil
+}
