@@ -37,6 +37,11 @@ type luaStd struct {
 	// stringMeta is the metatable of strings for VMs with the default
 	// MaxStringSize (see luaStringMeta).
 	stringMeta *lua.LTable
+	// Filled tables that openStdlib clones (see cloneTable): the globals
+	// and _LOADED with placeholders where each VM's own tables go, and
+	// each library (in libs order).
+	globalsT, loadedT *lua.LTable
+	libsT             []*lua.LTable
 }
 
 // sandboxHidden are the base library globals a VM never gets: they reach
@@ -104,6 +109,9 @@ func luaStdlib() *luaStd {
 				std.stringMeta = luaStringMeta(L, str, lib.entries)
 			}
 		}
+		if canCloneTables {
+			std.templates()
+		}
 		luaStdV = std
 	})
 	return luaStdV
@@ -113,26 +121,67 @@ func sortEntries(es []luaEntry) {
 	sort.Slice(es, func(i, j int) bool { return es[i].key < es[j].key })
 }
 
+// templates fills the tables openStdlib clones, key by key in the order
+// openStdlib's slow path would, so that pairs() sees the same order.
+func (std *luaStd) templates() {
+	std.globalsT = &lua.LTable{Metatable: lua.LNil}
+	std.loadedT = &lua.LTable{Metatable: lua.LNil}
+	fill(std.globalsT, std.loadedT, std.globals, std.libs, func(luaLib) *lua.LTable {
+		return &lua.LTable{Metatable: lua.LNil}
+	}, lua.LTrue)
+	for _, lib := range std.libs {
+		t := &lua.LTable{Metatable: lua.LNil}
+		for _, e := range lib.entries {
+			t.RawSetString(e.key, e.val)
+		}
+		std.libsT = append(std.libsT, t)
+	}
+}
+
+// fill sets _G, the base functions and a table per library in the globals
+// g, and _G and the libraries in loaded; self is the value of _G.
+func fill(g, loaded *lua.LTable, globals []luaEntry, libs []luaLib, table func(luaLib) *lua.LTable, self lua.LValue) {
+	g.RawSetString("_G", self)
+	loaded.RawSetString("_G", self)
+	for _, e := range globals {
+		g.RawSetString(e.key, e.val)
+	}
+	for _, lib := range libs {
+		t := table(lib)
+		g.RawSetString(lib.name, t)
+		loaded.RawSetString(lib.name, t)
+	}
+}
+
 // openStdlib fills the VM's globals and _LOADED with fresh library tables.
 func (vm *VM) openStdlib() {
 	std := luaStdlib()
 	L := vm.L
+	if std.globalsT != nil {
+		// The same contents and order as below, cloned.
+		g, loaded := cloneTable(std.globalsT), cloneTable(std.loadedT)
+		L.G.Global, L.Env = g, g
+		L.G.Registry.RawSetString("_LOADED", loaded)
+		vm.loaded = loaded
+		g.RawSetString("_G", g)
+		loaded.RawSetString("_G", g)
+		for i, lib := range std.libs {
+			t := cloneTable(std.libsT[i])
+			g.RawSetString(lib.name, t)
+			loaded.RawSetString(lib.name, t)
+		}
+		return
+	}
 	g := L.G.Global
 	vm.loaded = L.CreateTable(0, len(std.libs)+4)
 	L.G.Registry.RawSetString("_LOADED", vm.loaded)
-	g.RawSetString("_G", g)
-	vm.loaded.RawSetString("_G", g)
-	for _, e := range std.globals {
-		g.RawSetString(e.key, e.val)
-	}
-	for _, lib := range std.libs {
+	fill(g, vm.loaded, std.globals, std.libs, func(lib luaLib) *lua.LTable {
 		t := L.CreateTable(0, len(lib.entries))
 		for _, e := range lib.entries {
 			t.RawSetString(e.key, e.val)
 		}
-		g.RawSetString(lib.name, t)
-		vm.loaded.RawSetString(lib.name, t)
-	}
+		return t
+	}, g)
 }
 
 // stdEntries returns the template fields of library name.
