@@ -9,12 +9,27 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// Decode turns the documents list built by the luastd DSL (cells.dsl
-// M.documents) into a State fragment, strictly: every table must have
-// exactly the documented keys and types, or the error names the document's
-// file:line, the document and the key. Documents keep their order within
-// each kind. The DSL validates values before this point; Decode guards the
-// shape, so a meddled-with document table cannot smuggle data in.
+// Decode turns the documents list built by the luastd DSL (the calling
+// VM's require("cells.site").state().documents) into a State fragment,
+// strictly: every table must have exactly the documented fields and types,
+// or the error names the document's file:line, the document and the key.
+// Documents keep their order within each kind. The DSL validates values
+// before this point; Decode guards the shape, so a meddled-with document
+// table cannot smuggle data in.
+//
+// Document tables are positional (a keyed table costs gopher-lua two Go
+// maps and a slice, and the DSL builds several per cell and per action);
+// the field names below, by position, are what errors call them:
+//
+//	cell      { kind, name, file, line, autostart, depends_on, mounts, healthcheck, create, supervise }
+//	create    { profile, reserved_ports, rlimit_nofile, rlimit_as, rlimit_core }
+//	supervise { cmd, run_as, log }
+//	log       { facility, stdout_level, stderr_level, tag }
+//	volume    { kind, name, file, line, mode }
+//	apply     { kind, name, file, line, actions }
+//	action    { kind, file, line, args, sources }   -- args is keyed: { field = value }
+//
+// Any field may be nil except kind, name, file, line, actions, args.
 func Decode(docs *lua.LTable) (*State, error) {
 	st := &State{}
 	n, err := arrayLen(docs)
@@ -26,7 +41,7 @@ func Decode(docs *lua.LTable) (*State, error) {
 		if !ok {
 			return nil, fmt.Errorf("documents: item %d is not a table", i)
 		}
-		d := &decoder{t: t, label: &label{doc: i}}
+		d := &decoder{t: t, fields: headFields, label: &label{doc: i}}
 		d.site.File = d.str("file", true)
 		d.site.Line = d.int("line")
 		kind := d.str("kind", true)
@@ -36,17 +51,20 @@ func Decode(docs *lua.LTable) (*State, error) {
 		}
 		switch kind {
 		case "cell":
+			d.fields = cellFields
 			c := d.cell(name)
 			if d.err == nil {
 				st.Cells = append(st.Cells, c)
 			}
 		case "volume":
+			d.fields = volumeFields
 			v := &Volume{Name: name, Site: d.site, Mode: d.str("mode", false)}
-			d.done(volumeKeys)
+			d.done()
 			if d.err == nil {
 				st.Volumes = append(st.Volumes, v)
 			}
 		case "apply":
+			d.fields = applyFields
 			a := d.apply(name)
 			if d.err == nil {
 				st.Applies = append(st.Applies, a)
@@ -61,10 +79,23 @@ func Decode(docs *lua.LTable) (*State, error) {
 	return st, nil
 }
 
+// The fields of each document table, by position (see Decode).
+var (
+	headFields      = []string{"kind", "name", "file", "line"}
+	volumeFields    = []string{"kind", "name", "file", "line", "mode"}
+	cellFields      = []string{"kind", "name", "file", "line", "autostart", "depends_on", "mounts", "healthcheck", "create", "supervise"}
+	createFields    = []string{"profile", "reserved_ports", "rlimit_nofile", "rlimit_as", "rlimit_core"}
+	superviseFields = []string{"cmd", "run_as", "log"}
+	logFields       = []string{"facility", "stdout_level", "stderr_level", "tag"}
+	applyFields     = []string{"kind", "name", "file", "line", "actions"}
+	actionFields    = []string{"kind", "file", "line", "args", "sources"}
+)
+
 // decoder reads one table, remembering the first error.
 type decoder struct {
-	t     *lua.LTable
-	site  Site
+	t      *lua.LTable
+	fields []string // the table's field names by position
+	site   Site
 	label *label // what the errors name
 	path  string // key prefix, "create."
 	err   error
@@ -106,8 +137,18 @@ func (d *decoder) fail(key, format string, args ...any) {
 	d.err = fmt.Errorf("%s:%d: %s: key '%s%s': %s", d.site.File, d.site.Line, d.label, d.path, key, msg)
 }
 
-func (d *decoder) sub(key string) *decoder {
-	v := d.t.RawGetString(key)
+// get returns the field named key.
+func (d *decoder) get(key string) lua.LValue {
+	for i, f := range d.fields {
+		if f == key {
+			return d.t.RawGetInt(i + 1)
+		}
+	}
+	panic("spec: decoder: no field " + key)
+}
+
+func (d *decoder) sub(key string, fields []string) *decoder {
+	v := d.get(key)
 	t, ok := v.(*lua.LTable)
 	if !ok {
 		if v != lua.LNil {
@@ -115,7 +156,7 @@ func (d *decoder) sub(key string) *decoder {
 		}
 		t = &lua.LTable{}
 	}
-	return &decoder{t: t, site: d.site, label: d.label, path: d.path + key + "."}
+	return &decoder{t: t, fields: fields, site: d.site, label: d.label, path: d.path + key + "."}
 }
 
 // up copies a sub-decoder's error back.
@@ -126,7 +167,7 @@ func (d *decoder) up(s *decoder) {
 }
 
 func (d *decoder) str(key string, required bool) string {
-	switch v := d.t.RawGetString(key).(type) {
+	switch v := d.get(key).(type) {
 	case lua.LString:
 		return string(v)
 	case *lua.LNilType:
@@ -141,7 +182,7 @@ func (d *decoder) str(key string, required bool) string {
 }
 
 func (d *decoder) int(key string) int {
-	v, ok := d.t.RawGetString(key).(lua.LNumber)
+	v, ok := d.get(key).(lua.LNumber)
 	if !ok || float64(v) != math.Trunc(float64(v)) || v < 0 || v > math.MaxInt32 {
 		d.fail(key, "expected a line number")
 		return 0
@@ -150,7 +191,7 @@ func (d *decoder) int(key string) int {
 }
 
 func (d *decoder) strList(key string) []string {
-	v := d.t.RawGetString(key)
+	v := d.get(key)
 	if v == lua.LNil {
 		return nil
 	}
@@ -176,19 +217,23 @@ func (d *decoder) strList(key string) []string {
 	return out
 }
 
-// done reports the first unknown key (sorted) of the table; known is one
-// of the key sets below.
-func (d *decoder) done(known map[string]bool) {
+// done reports the first unknown key (sorted) of the table: any key but
+// the positions of its fields.
+func (d *decoder) done() {
 	if d.err != nil {
 		return
 	}
 	var bad []string
 	for k, _ := d.t.Next(lua.LNil); k != lua.LNil; k, _ = d.t.Next(k) {
-		s, ok := k.(lua.LString)
-		if !ok {
+		switch k := k.(type) {
+		case lua.LString:
+			bad = append(bad, string(k))
+		case lua.LNumber:
+			if f := float64(k); f != math.Trunc(f) || f < 1 || f > float64(len(d.fields)) {
+				bad = append(bad, "["+k.String()+"]")
+			}
+		default:
 			bad = append(bad, "["+k.String()+"]")
-		} else if !known[string(s)] {
-			bad = append(bad, string(s))
 		}
 	}
 	if len(bad) > 0 {
@@ -197,28 +242,9 @@ func (d *decoder) done(known map[string]bool) {
 	}
 }
 
-func keySet(keys ...string) map[string]bool {
-	m := make(map[string]bool, len(keys))
-	for _, k := range keys {
-		m[k] = true
-	}
-	return m
-}
-
-// The keys of each document table.
-var (
-	volumeKeys    = keySet("kind", "name", "file", "line", "mode")
-	cellKeys      = keySet("kind", "name", "file", "line", "autostart", "depends_on", "mounts", "healthcheck", "create", "supervise")
-	createKeys    = keySet("profile", "reserved_ports", "rlimit_nofile", "rlimit_as", "rlimit_core")
-	superviseKeys = keySet("cmd", "run_as", "log")
-	logKeys       = keySet("facility", "stdout_level", "stderr_level", "tag")
-	applyKeys     = keySet("kind", "name", "file", "line", "actions")
-	actionKeys    = keySet("kind", "file", "line", "args", "sources")
-)
-
 func (d *decoder) cell(name string) *Cell {
 	c := &Cell{Name: name, Site: d.site}
-	switch v := d.t.RawGetString("autostart").(type) {
+	switch v := d.get("autostart").(type) {
 	case lua.LBool:
 		c.Autostart, c.AutostartSet = bool(v), true
 	case *lua.LNilType:
@@ -236,7 +262,7 @@ func (d *decoder) cell(name string) *Cell {
 	}
 	c.Healthcheck = d.str("healthcheck", false)
 
-	cr := d.sub("create")
+	cr := d.sub("create", createFields)
 	c.Create = Create{
 		Profile:       cr.str("profile", false),
 		ReservedPorts: cr.str("reserved_ports", false),
@@ -244,30 +270,30 @@ func (d *decoder) cell(name string) *Cell {
 		RlimitAS:      cr.str("rlimit_as", false),
 		RlimitCore:    cr.str("rlimit_core", false),
 	}
-	cr.done(createKeys)
+	cr.done()
 	d.up(cr)
 
-	sv := d.sub("supervise")
+	sv := d.sub("supervise", superviseFields)
 	c.Supervise.Cmd = sv.str("cmd", false)
 	c.Supervise.RunAs = sv.str("run_as", false)
-	lg := sv.sub("log")
+	lg := sv.sub("log", logFields)
 	c.Supervise.Log = Log{
 		Facility:    lg.str("facility", false),
 		StdoutLevel: lg.str("stdout_level", false),
 		StderrLevel: lg.str("stderr_level", false),
 		Tag:         lg.str("tag", false),
 	}
-	lg.done(logKeys)
+	lg.done()
 	sv.up(lg)
-	sv.done(superviseKeys)
+	sv.done()
 	d.up(sv)
-	d.done(cellKeys)
+	d.done()
 	return c
 }
 
 func (d *decoder) apply(name string) *Apply {
 	a := &Apply{Name: name, Site: d.site}
-	v := d.t.RawGetString("actions")
+	v := d.get("actions")
 	t, ok := v.(*lua.LTable)
 	if !ok {
 		d.fail("actions", "expected array table, got %s", v.Type())
@@ -286,7 +312,7 @@ func (d *decoder) apply(name string) *Apply {
 		}
 		al := *d.label
 		al.action = i
-		ad := &decoder{t: at, site: d.site, label: &al}
+		ad := &decoder{t: at, fields: actionFields, site: d.site, label: &al}
 		act := Action{Kind: ad.str("kind", true)}
 		act.Site.File = ad.str("file", true)
 		act.Site.Line = ad.int("line")
@@ -294,7 +320,7 @@ func (d *decoder) apply(name string) *Apply {
 			ad.site = act.Site
 			al.actionKind, al.kindSet = act.Kind, true
 		}
-		args := ad.t.RawGetString("args")
+		args := ad.get("args")
 		m, err := decodeValue(args, 1)
 		if err != nil {
 			ad.fail("args", "%v", err)
@@ -314,11 +340,11 @@ func (d *decoder) apply(name string) *Apply {
 				ad.fail("sources", "field '%s' is not a string argument", s)
 			}
 		}
-		ad.done(actionKeys)
+		ad.done()
 		d.up(ad)
 		a.Actions = append(a.Actions, act)
 	}
-	d.done(applyKeys)
+	d.done()
 	return a
 }
 

@@ -8,16 +8,73 @@ import (
 )
 
 // docsFrom evaluates a Lua expression into a documents table, as the DSL
-// would leave it, so the Go decoder's own checks can be exercised.
+// would leave it, so the Go decoder's own checks can be exercised. The
+// expression writes documents with named fields, for reading; positional
+// turns them into the positional form of the DSL (Decode's field order),
+// leaving any other key as it is.
 func docsFrom(t *testing.T, expr string) *lua.LTable {
 	t.Helper()
 	L := lua.NewState()
 	t.Cleanup(L.Close)
-	if err := L.DoString("docs = " + expr); err != nil {
+	if err := L.DoString(positional + "docs = convert(" + expr + ")"); err != nil {
 		t.Fatal(err)
 	}
 	return L.GetGlobal("docs").(*lua.LTable)
 }
+
+const positional = `
+local F = {
+  head = { "kind", "name", "file", "line" },
+  cell = { "kind", "name", "file", "line", "autostart", "depends_on", "mounts", "healthcheck", "create", "supervise" },
+  volume = { "kind", "name", "file", "line", "mode" },
+  apply = { "kind", "name", "file", "line", "actions" },
+  create = { "profile", "reserved_ports", "rlimit_nofile", "rlimit_as", "rlimit_core" },
+  supervise = { "cmd", "run_as", "log" },
+  log = { "facility", "stdout_level", "stderr_level", "tag" },
+  action = { "kind", "file", "line", "args", "sources" },
+}
+local function pos(t, fields, sub)
+  if type(t) ~= "table" then return t end
+  local out = {}
+  for k, v in pairs(t) do
+    local idx
+    for i, f in ipairs(fields) do if f == k then idx = i end end
+    if idx then
+      if sub and sub[k] then v = sub[k](v) end
+      out[idx] = v
+    else
+      out[k] = v
+    end
+  end
+  return out
+end
+local cell_sub = {
+  create = function(v) return pos(v, F.create) end,
+  supervise = function(v) return pos(v, F.supervise, { log = function(l) return pos(l, F.log) end }) end,
+}
+local apply_sub = {
+  actions = function(list)
+    if type(list) ~= "table" then return list end
+    local out = {}
+    for k, a in pairs(list) do out[k] = pos(a, F.action) end
+    return out
+  end,
+}
+function convert(docs)
+  local out = {}
+  for k, d in pairs(docs) do
+    if type(d) == "table" then
+      local kind = d.kind
+      if kind == "cell" then d = pos(d, F.cell, cell_sub)
+      elseif kind == "apply" then d = pos(d, F.apply, apply_sub)
+      elseif kind == "volume" then d = pos(d, F.volume)
+      else d = pos(d, F.head) end
+    end
+    out[k] = d
+  end
+  return out
+end
+`
 
 func TestDecodeErrors(t *testing.T) {
 	const site = `file = "f.lua", line = 3, `
@@ -28,6 +85,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"missing name", `{ { ` + site + `kind = "cell" } }`, `f.lua:3: document 1: key 'name': missing`},
 		{"line", `{ { file = "f.lua", line = 1.5, kind = "cell", name = "x" } }`, `f.lua:0: document 1: key 'line': expected a line number`},
 		{"cell unknown", `{ { ` + site + `kind = "cell", name = "x", bogus = 1 } }`, `f.lua:3: cell 'x': key 'bogus': is unknown`},
+		{"cell extra position", `{ { ` + site + `kind = "cell", name = "x", [11] = 1 } }`, `f.lua:3: cell 'x': key '[11]': is unknown`},
 		{"cell autostart", `{ { ` + site + `kind = "cell", name = "x", autostart = "yes" } }`, `f.lua:3: cell 'x': key 'autostart': must be boolean`},
 		{"cell deps", `{ { ` + site + `kind = "cell", name = "x", depends_on = { 1 } } }`, `f.lua:3: cell 'x': key 'depends_on': array item 1 must be string`},
 		{"cell deps holes", `{ { ` + site + `kind = "cell", name = "x", depends_on = { [2] = "a" } } }`, `f.lua:3: cell 'x': key 'depends_on': expected array table`},

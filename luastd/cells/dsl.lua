@@ -7,14 +7,15 @@
 -- errors naming the operator's call site. Every document is appended to
 -- M.documents, which the Go loader decodes:
 --
---   { kind = "cell", name, file, line, autostart = bool|nil, depends_on = {..},
+--   { "cell", name, file, line, autostart|nil, depends_on = {..},
 --     mounts = {"src:/target:mode", ..}, healthcheck, create = {profile,
---     reserved_ports, rlimit_nofile, rlimit_as, rlimit_core},
---     supervise = {cmd, run_as, log = {facility, stdout_level, stderr_level, tag}} }
---   { kind = "volume", name, file, line, mode }
---   { kind = "apply", name, file, line, actions = { action documents } }
+--     reserved_ports, rlimit_nofile, rlimit_as, rlimit_core}|nil,
+--     supervise = {cmd, run_as, log = {facility, stdout_level, stderr_level, tag}|nil}|nil }
+--   { "volume", name, file, line, mode }
+--   { "apply", name, file, line, actions = { action documents } }
 --
--- with action documents as cells.dsl.actions.validate returns them.
+-- positional (names for reading only), with action documents as
+-- cells.dsl.actions.validate returns them; spec/decode.go reads them.
 --
 -- The documents go to the calling VM's site.state().documents, not to a
 -- table of this module: runtime shares one set of builders across the VMs
@@ -56,15 +57,14 @@ function M.volume(name, t)
   end
   local bad = schema.unknown(t, schema.volume, "")
   if bad then ctx:fail(bad) end
-  local doc = { kind = "volume", name = name, file = ctx[1], line = ctx[2] }
+  local mode
   if t.mode ~= nil then
-    local s = check.tostr(t.mode)
-    if s == nil then ctx:fail("key 'mode' must be string") end
-    local err = check.volume_mode(s)
+    mode = check.tostr(t.mode)
+    if mode == nil then ctx:fail("key 'mode' must be string") end
+    local err = check.volume_mode(mode)
     if err then ctx:fail("mode: " .. err) end
-    doc.mode = s
   end
-  add(doc)
+  add({ "volume", name, ctx[1], ctx[2], mode })
 end
 
 M.host = mount.host
@@ -89,9 +89,9 @@ function M.apply(name, t)
   end
   local docs = {}
   for i = 1, #list do
-    docs[i] = actions.validate(ctx, list[i], i)
+    docs[i] = actions.check(ctx, list[i], i)
   end
-  add({ kind = "apply", name = name, file = ctx.file, line = ctx.line, actions = docs })
+  add({ "apply", name, ctx.file, ctx.line, docs })
 end
 
 -- from_env("NAME") is a reference to an environment variable, resolved when

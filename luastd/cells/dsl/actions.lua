@@ -182,14 +182,14 @@ local function fail(file, line, ctx, index, kind, msg)
   check.raise(file, line, ctx.what, label .. ": " .. msg)
 end
 
--- validate checks the raw action table t, the index-th action of the apply
+-- check checks the raw action table t, the index-th action of the apply
 -- document named by ctx (a table with file, line, what and fail), and
--- returns the action document:
---   { kind = k, file = f, line = n, args = { field = value, ... }, sources = { field, ... } }
--- A table made by a helper carries the helper's site, which errors name;
--- a raw table is located at ctx. Error labels are built only on failure:
--- every DSL file runs this for each of its actions.
-function M.validate(ctx, t, index)
+-- returns the action document in the positional form apply() keeps:
+--   { kind, file, line, { field = value, ... }, { source field, ... } | nil }
+-- (see spec/decode.go). A table made by a helper carries the helper's
+-- site, which errors name; a raw table is located at ctx. Error labels are
+-- built only on failure: every DSL file runs this for each of its actions.
+function M.check(ctx, t, index)
   local file, line = ctx.file, ctx.line
   if type(t) ~= "table" then fail(file, line, ctx, index, nil, "action must be table") end
   local s = state().sites[t]
@@ -230,7 +230,14 @@ function M.validate(ctx, t, index)
       end
     end
   end
-  return { kind = kind, file = file, line = line, args = args, sources = sources }
+  return { kind, file, line, args, sources }
+end
+
+-- validate is check() returning the action document with names:
+--   { kind = k, file = f, line = n, args = { field = value, ... }, sources = { field, ... } }
+function M.validate(ctx, t, index)
+  local d = M.check(ctx, t, index)
+  return { kind = d[1], file = d[2], line = d[3], args = d[4], sources = d[5] }
 end
 
 -- builder returns the helper function of a kind: positional arguments fill

@@ -1,7 +1,8 @@
 -- cells.dsl.cell: the cell(name, table) builder. It validates every key and
 -- value (upstream-cells §3.2, §3.3, §3.5, strict) and returns the cell
 -- document: a fresh table that later changes to the operator's table cannot
--- reach.
+-- reach. Documents are positional (field order in spec/decode.go): a keyed
+-- table costs gopher-lua two Go maps and a slice, in every DSL file.
 local check = require("cells.dsl.check")
 local site = require("cells.site")
 local schema = require("cells.dsl.schema")
@@ -51,9 +52,11 @@ local function string_array(ctx, t, key)
   return out
 end
 
+-- create_section returns { profile, reserved_ports, rlimit_nofile,
+-- rlimit_as, rlimit_core }, or nil without a create section.
 local function create_section(ctx, t)
   local c = t.create
-  if c == nil then return {} end
+  if c == nil then return nil end
   if type(c) ~= "table" then ctx:fail("create section must be table") end
   local bad = schema.unknown(c, schema.create, "create.")
   if bad then ctx:fail(bad) end
@@ -63,18 +66,20 @@ local function create_section(ctx, t)
   local nofile = str(ctx, c, "rlimit_nofile", p)
   local as = str(ctx, c, "rlimit_as", p)
   local core = str(ctx, c, "rlimit_core", p)
-  -- One constructor: gopher-lua sizes the table once.
+  -- One constructor: gopher-lua sizes the table once. The last call is in
+  -- parentheses so that it gives exactly one value.
   return {
-    profile = validated(ctx, "create.profile", profile, check.profile),
-    reserved_ports = validated(ctx, "create.reserved_ports", ports, check.ports),
-    rlimit_nofile = rlimit(ctx, "create.rlimit_nofile", "nofile", nofile),
-    rlimit_as = rlimit(ctx, "create.rlimit_as", "as", as),
-    rlimit_core = rlimit(ctx, "create.rlimit_core", "core", core),
+    validated(ctx, "create.profile", profile, check.profile),
+    validated(ctx, "create.reserved_ports", ports, check.ports),
+    rlimit(ctx, "create.rlimit_nofile", "nofile", nofile),
+    rlimit(ctx, "create.rlimit_as", "as", as),
+    (rlimit(ctx, "create.rlimit_core", "core", core)),
   }
 end
 
+-- log_section returns { facility, stdout_level, stderr_level, tag }, or nil.
 local function log_section(ctx, l)
-  if l == nil then return {} end
+  if l == nil then return nil end
   if type(l) ~= "table" then ctx:fail("supervise.log must be table") end
   local bad = schema.unknown(l, schema.log, "supervise.log.")
   if bad then ctx:fail(bad) end
@@ -84,26 +89,23 @@ local function log_section(ctx, l)
   local err = str(ctx, l, "stderr_level", p)
   local tag = str(ctx, l, "tag", p)
   return {
-    facility = validated(ctx, "supervise.log.facility", facility, check.facility),
-    stdout_level = validated(ctx, "supervise.log.stdout_level", out, check.level),
-    stderr_level = validated(ctx, "supervise.log.stderr_level", err, check.level),
-    tag = validated(ctx, "supervise.log.tag", tag, check.tag),
+    validated(ctx, "supervise.log.facility", facility, check.facility),
+    validated(ctx, "supervise.log.stdout_level", out, check.level),
+    validated(ctx, "supervise.log.stderr_level", err, check.level),
+    (validated(ctx, "supervise.log.tag", tag, check.tag)),
   }
 end
 
+-- supervise_section returns { cmd, run_as, log }, or nil.
 local function supervise_section(ctx, t)
   local sv = t.supervise
-  if sv == nil then return { log = {} } end
+  if sv == nil then return nil end
   if type(sv) ~= "table" then ctx:fail("supervise section must be table") end
   local bad = schema.unknown(sv, schema.supervise, "supervise.")
   if bad then ctx:fail(bad) end
   local cmd = str(ctx, sv, "cmd", "supervise.")
   local run_as = str(ctx, sv, "run_as", "supervise.")
-  return {
-    cmd = cmd,
-    run_as = validated(ctx, "supervise.run_as", run_as, check.run_as),
-    log = log_section(ctx, sv.log),
-  }
+  return { cmd, validated(ctx, "supervise.run_as", run_as, check.run_as), (log_section(ctx, sv.log)) }
 end
 
 local function mounts(ctx, t)
@@ -160,12 +162,7 @@ function M.build(name, t)
   local healthcheck = str(ctx, t, "healthcheck", "")
   local create = create_section(ctx, t)
   local supervise = supervise_section(ctx, t)
-  local doc = {
-    kind = "cell", name = name, file = ctx[1], line = ctx[2], autostart = autostart,
-    depends_on = deps, mounts = specs, healthcheck = healthcheck, create = create,
-    supervise = supervise,
-  }
-  return doc
+  return { "cell", name, ctx[1], ctx[2], autostart, deps, specs, healthcheck, create, supervise }
 end
 
 return M
