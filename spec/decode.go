@@ -96,9 +96,9 @@ type decoder struct {
 	t      *lua.LTable
 	fields []string // the table's field names by position
 	site   Site
-	label *label // what the errors name
-	path  string // key prefix, "create."
-	err   error
+	label  *label // what the errors name
+	path   string // key prefix, "create."
+	err    error
 }
 
 // label names a document ("document 2", "cell 'web'") or one of its actions
