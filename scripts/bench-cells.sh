@@ -9,6 +9,7 @@
 # Needs root, busybox, crun, hyperfine, jq. Scratch state lives in a
 # temporary CELLMAN_PREFIX; everything is removed at the end.
 # Targets (DESIGN/issue 3): cells <= 0.5 x crun, <= 3 MB per idle cell.
+# The floor line shows what three cellctl starts cost before any work.
 set -eu
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-30}
@@ -68,12 +69,17 @@ sync
 cells_cmd="sh -c '$cellctl create -n bench $root >/dev/null && $cellctl exec bench /bin/true && $cellctl destroy bench'"
 unshare_cmd="sh -c 'unshare -fpmiu chroot $root /bin/true'"
 crun_cmd="sh -c 'crun --cgroup-manager=disabled run -b $bundle cells-bench'"
+# The floor of any three-command cycle: the same shell starting cellctl
+# three times to do nothing (an unknown command: usage, exit 1). This is
+# what the Go runtime's start costs on this machine, before any work.
+floor_cmd="sh -c '$cellctl nop 2>/dev/null; $cellctl nop 2>/dev/null; $cellctl nop 2>/dev/null; true'"
 
 median() { jq -r '.results[0].median * 1000 | . * 10 | round / 10' "$1"; }
 
 echo "== create + exec /bin/true + destroy: median of $RUNS runs (ms)"
 hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "$scratch/cells.json" "$cells_cmd" >/dev/null
 hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "$scratch/unshare.json" "$unshare_cmd" >/dev/null
+hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "$scratch/floor.json" "$floor_cmd" >/dev/null
 # crun refuses hybrid cgroups ("drop all controllers from cgroupv2") even
 # with --cgroup-manager=disabled: it runs in a private mount namespace in
 # which the v2 mount is hidden (so it measures crun without any cgroup
@@ -83,10 +89,13 @@ unshare -m sh -c "mount --make-rprivate / && { ! mountpoint -q /sys/fs/cgroup/un
 c=$(median "$scratch/cells.json")
 r=$(median "$scratch/crun.json")
 u=$(median "$scratch/unshare.json")
+f=$(median "$scratch/floor.json")
 printf '  cellctl create+exec+destroy %8s ms\n' "$c"
 printf '  crun run                    %8s ms\n' "$r"
 printf '  unshare -fpmiu + chroot     %8s ms\n' "$u"
+printf '  3 x cellctl doing nothing   %8s ms (the floor of three commands)\n' "$f"
 printf '  cells / crun                %8s   (target <= 0.5)\n' "$(echo "$c $r" | awk '{printf "%.2f", $1/$2}')"
+printf '  floor / crun                %8s\n' "$(echo "$f $r" | awk '{printf "%.2f", $1/$2}')"
 # The same life cycle through the Go API, without three CLI start-ups
 # (BenchmarkCreateExecDestroy in kernel/, mean of $RUNS).
 g=$(go test -run '^$' -bench BenchmarkCreateExecDestroy -benchtime "${RUNS}x" -count 1 ./kernel/ 2>/dev/null |
