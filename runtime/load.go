@@ -182,10 +182,7 @@ func loadSource(path string, src []byte, opts loadOptions) (*spec.State, error) 
 			return nil, fmt.Errorf("failed to load %s: custom actions: %v", path, err)
 		}
 	}
-	docs, err := installDSL(vm, len(opts.actions) > 0 || opts.ownDSL)
-	if err == nil && docs == nil {
-		err = errors.New("no documents list")
-	}
+	docs, err := installDSL(vm, opts.ownDSL)
 	if err != nil {
 		return nil, fmt.Errorf("failed to load %s: cannot install the DSL: %v", path, err)
 	}

@@ -28,6 +28,9 @@ import (
 //     builders return fresh tables, and nothing hands out a module table;
 //   - the template's own require is removed, so a luastd function that
 //     required at call time would fail instead of changing the template.
+// The operator's custom actions (<DSL dir>/actions) run in each file's VM
+// as before, so their code is never shared; the kinds they register go to
+// that VM's site.state(), where the shared builders look first.
 // TestSharedDSLMatchesPerVM checks that both ways give the same results and
 // errors; TestSharedDSLConcurrent runs it under parallel loads (and -race).
 
@@ -40,6 +43,7 @@ type dslEntry struct {
 var (
 	dslOnce    sync.Once
 	dslEntries []dslEntry
+	dslBuilder *lua.LFunction // cells.dsl.actions.builder, for custom kinds
 	dslErr     error
 )
 
@@ -61,9 +65,10 @@ func sharedDSL() ([]dslEntry, error) {
 		}
 		acts, _ := mod.RawGetString("actions").(*lua.LTable)
 		prime, _ := acts.RawGetString("prime").(*lua.LFunction)
+		dslBuilder, _ = acts.RawGetString("builder").(*lua.LFunction)
 		install, _ := mod.RawGetString("install").(*lua.LFunction)
-		if prime == nil || install == nil {
-			dslErr = errors.New("cells.dsl has no install or actions.prime function")
+		if prime == nil || install == nil || dslBuilder == nil {
+			dslErr = errors.New("cells.dsl has no install, actions.prime or actions.builder function")
 			return
 		}
 		env := L.NewTable()
@@ -87,12 +92,13 @@ func sharedDSL() ([]dslEntry, error) {
 }
 
 // installDSL gives the VM the DSL builders as globals and returns the list
-// the builders append the documents to. With custom actions the VM loads
-// its own cells.dsl after they ran (their kinds need builder globals); the
-// shared builders see the kinds they registered either way.
-func installDSL(vm *VM, custom bool) (*lua.LTable, error) {
+// the builders append the documents to: the shared builders, plus one for
+// each kind the VM's custom actions registered (made by the shared
+// actions.builder, so they run like the others). With own, the VM loads
+// cells.dsl itself instead (tests compare the two).
+func installDSL(vm *VM, own bool) (*lua.LTable, error) {
 	L := vm.L
-	if custom {
+	if own {
 		return installOwnDSL(vm)
 	}
 	entries, err := sharedDSL()
@@ -103,5 +109,19 @@ func installDSL(vm *VM, custom bool) (*lua.LTable, error) {
 	for _, e := range entries {
 		g.RawSetString(e.name, e.fn)
 	}
-	return site.Documents(L), nil
+	if names, ok := site.State(L).RawGetString("names").(*lua.LTable); ok {
+		for i := 1; i <= names.Len(); i++ {
+			name := names.RawGetInt(i)
+			if err := L.CallByParam(lua.P{Fn: dslBuilder, NRet: 1, Protect: true}, name); err != nil {
+				return nil, errors.New(headLine(err.Error()))
+			}
+			g.RawSet(name, L.Get(-1))
+			L.Pop(1)
+		}
+	}
+	docs := site.Documents(L)
+	if docs == nil {
+		return nil, errors.New("no documents list")
+	}
+	return docs, nil
 }

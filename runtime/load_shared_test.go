@@ -93,3 +93,44 @@ assert(not ok and err:find("unknown action kind: other", 1, true), err)
 		t.Fatalf("apply b: %+v", b.Actions)
 	}
 }
+
+// TestSharedDSLCustomActions: kinds from <DSL dir>/actions get builder
+// globals in every file and validate through the shared builders, as with
+// a VM that loads its own DSL; a file's globals do not change them.
+func TestSharedDSLCustomActions(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"actions/greet.lua": `require("cells.actions").register {
+  kind = "greet",
+  fields = { { name = "who", type = "string", required = true }, { name = "mode", type = "mode" } },
+  positional = { "who" },
+  options = { "mode" },
+  run = function() end,
+}`,
+		"a.lua": `type = nil apply("a", { greet("x", { mode = "0600" }), file("/f", "c") })`,
+		"b.lua": `apply("b", { { kind = "greet", who = "y" } })`,
+	})
+	shared, err := loadState(dir, loadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadState(dir, loadOptions{ownDSL: true}); err == nil {
+		t.Fatalf("a VM with its own DSL reads the file's globals: type = nil must break it")
+	}
+	a := shared.Apply("a")
+	if a == nil || len(a.Actions) != 2 || a.Actions[0].Kind != "greet" || a.Actions[0].Args["mode"] != spec.String("0600") {
+		t.Fatalf("apply a: %+v", a)
+	}
+	writeFiles(t, dir, map[string]string{"a.lua": `apply("a", { greet("x", { mode = "0600" }), file("/f", "c") })`})
+	shared, err = loadState(dir, loadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := loadState(dir, loadOptions{ownDSL: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(shared, own) {
+		t.Fatal("shared and own builders differ with custom actions")
+	}
+}
