@@ -424,6 +424,12 @@ func (d *lxDriver) Destroy(id uint32) error {
 	defer unix.Close(pidfd)
 	c, err := d.dial(id)
 	if err != nil {
+		// A holder that no longer answers may be on its way out (it
+		// closes its socket first): once it is gone, so is the cell.
+		if lxWaitPidfd(pidfd, 2*time.Second) {
+			d.cleanup(rec)
+			return lxErrorf(ErrNotExist, unix.ENOENT, "destroy cell %d: no such cell", id)
+		}
 		return fmt.Errorf("linux kernel: destroy cell %d: %w", id, err)
 	}
 	c.SetDeadline(time.Now().Add(10 * time.Second))
