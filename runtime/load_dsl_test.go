@@ -42,6 +42,8 @@ func TestDSLErrors(t *testing.T) {
 	tests := []struct {
 		name, src, want string
 	}{
+		{"register built-in", `require("cells.dsl.actions").register({ kind = "file", fields = {} })`,
+			`P:1: action kind file is built in`},
 		{"unknown cell key", `cell("web", { autostrat = true })`,
 			`P:1: cell 'web': key 'autostrat' is unknown (did you mean 'autostart'?)`},
 		{"unknown key no hint", `cell("web", { colour = "red" })`,

@@ -66,33 +66,28 @@ end
 -- never handed out, so nothing can change it.
 local none = {}
 
--- Positions in a kind's specification (see M.kinds).
-local FIELDS, POSITIONAL, OPTIONS, DEPRECATED, VARARGS = 1, 2, 3, 4, 5
+-- Positions in a kind's specification (see M.kinds); KNOWN is added when
+-- the specification is installed.
+local FIELDS, POSITIONAL, OPTIONS, DEPRECATED, VARARGS, KNOWN = 1, 2, 3, 4, 5, 6
 
--- known_keys lists the keys an action table of spec may have: "kind", then
--- the field names. Only error messages need it.
-local function known_keys(spec)
+-- with_known adds to spec the keys an action table of the kind may have:
+-- "kind", then the field names.
+local function with_known(spec)
   local known = { "kind" }
   local fields = spec[FIELDS]
   for i = 1, #fields do known[i + 1] = fields[i][1] end
-  return known
+  spec[KNOWN] = known
+  return spec
 end
+
+local only_keys = site.only_keys
 
 -- unknown_key returns the error message for the first unknown key of the
 -- action table t (see schema.unknown), or nil. The common case, every key
--- a field, allocates nothing.
+-- a field, is one call of the Go helper.
 local function unknown_key(spec, t)
-  local fields = spec[FIELDS]
-  for k in pairs(t) do
-    if k ~= "kind" then
-      local found = false
-      for i = 1, #fields do
-        if fields[i][1] == k then found = true; break end
-      end
-      if not found then return schema.unknown(t, known_keys(spec), "") end
-    end
-  end
-  return nil
+  if only_keys(t, spec[KNOWN]) then return nil end
+  return schema.unknown(t, spec[KNOWN], "")
 end
 
 -- kinds maps a built-in kind name to its specification, built on first
@@ -101,7 +96,7 @@ M.kinds = setmetatable({}, {
   __index = function(t, kind)
     local spec = builtin.spec(kind)
     if not spec then return nil end
-    rawset(t, kind, spec)
+    rawset(t, kind, with_known(spec))
     return spec
   end,
 })
@@ -113,36 +108,45 @@ function M.prime()
   for i = 1, #b do local _ = M.kinds[b[i]] end
 end
 
--- lookup returns the specification of kind: registered in the calling VM,
--- else built in, else nil.
+-- lookup returns the specification of kind: built in, else registered in
+-- the calling VM, else nil.
 local function lookup(kind)
-  return state().kinds[kind] or M.kinds[kind]
+  return M.kinds[kind] or state().kinds[kind]
+end
+
+-- def_error raises msg about an action definition at the operator's
+-- file:line (the first frame outside luastd).
+local function def_error(msg)
+  local file, line = site.where()
+  check.raise(file, line, nil, msg)
 end
 
 local function field_record(kind, i, f)
   if type(f) ~= "table" or type(f.name) ~= "string" or not known_type(f.type) then
-    error("action " .. kind .. ": field " .. i .. " needs a name and a known type", 3)
+    def_error("action " .. kind .. ": field " .. i .. " needs a name and a known type")
   end
   return { f.name, f.type, f.required and true or nil, f.default, f.source and true or nil,
     f.path and true or nil, f.nonempty and true or nil, f.message }
 end
 
--- register adds (or replaces) an action kind, after checking the
--- definition, and returns it with its fields in record form.
+-- register adds (or replaces) an operator's action kind, after checking
+-- the definition, and returns it with its fields in record form. A
+-- built-in kind cannot be replaced.
 function M.register(def)
-  if type(def) ~= "table" then error("action definition must be table", 2) end
+  if type(def) ~= "table" then def_error("action definition must be table") end
   local kind = def.kind
   if not site.is_token_name(kind) or kind == "kind" then
-    error("action kind must match [A-Za-z0-9_]+: " .. tostring(kind), 2)
+    def_error("action kind must match [A-Za-z0-9_]+: " .. tostring(kind))
   end
+  if builtin.spec(kind) then def_error("action kind " .. kind .. " is built in") end
   if type(def.fields) ~= "table" or not check.is_array(def.fields) then
-    error("action " .. kind .. ": fields must be an array of field tables", 2)
+    def_error("action " .. kind .. ": fields must be an array of field tables")
   end
   local seen, records = {}, {}
   for i, f in ipairs(def.fields) do
     local r = field_record(kind, i, f)
     if r[1] == "kind" or seen[r[1]] then
-      error("action " .. kind .. ": field name '" .. r[1] .. "' is reserved or duplicate", 2)
+      def_error("action " .. kind .. ": field name '" .. r[1] .. "' is reserved or duplicate")
     end
     seen[r[1]] = true
     records[i] = r
@@ -150,7 +154,7 @@ function M.register(def)
   for _, list in ipairs({ def.positional or {}, def.options or {} }) do
     for _, n in ipairs(list) do
       if not seen[n] then
-        error("action " .. kind .. ": builder names unknown field '" .. n .. "'", 2)
+        def_error("action " .. kind .. ": builder names unknown field '" .. n .. "'")
       end
     end
   end
@@ -159,8 +163,8 @@ function M.register(def)
   def.options = def.options or {}
   def.deprecated = def.deprecated or {}
   local st = state()
-  if st.kinds[kind] == nil and not builtin.spec(kind) then st.names[#st.names + 1] = kind end
-  st.kinds[kind] = { records, def.positional, def.options, def.deprecated, def.varargs }
+  if st.kinds[kind] == nil then st.names[#st.names + 1] = kind end
+  st.kinds[kind] = with_known({ records, def.positional, def.options, def.deprecated, def.varargs })
   return def
 end
 
