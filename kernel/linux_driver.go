@@ -26,6 +26,10 @@ type lxDriver struct {
 	cgBase string // parent cgroup of this state directory's cells
 	runFD  int    // O_PATH descriptor of StateDir/run (socket paths stay short)
 	log    io.Writer
+	// readOnly: opened by a user other than root, who may list cells and
+	// their counters (as upstream's list sysctl allows any host user) but
+	// not create, destroy or enter them.
+	readOnly bool
 }
 
 // lxOpen opens the driver on opts.StateDir.
@@ -42,7 +46,13 @@ func lxOpen(opts Options) (Driver, error) {
 		d.log = io.Discard
 	}
 	if os.Geteuid() != 0 {
-		return nil, lxErrorf(ErrPermission, unix.EPERM, "open: cells need root")
+		d.readOnly = true
+		// A state directory that does not exist (yet) holds no cells;
+		// one not open to others (made before 0711) is refused at List.
+		if d.runFD, err = unix.Open(d.st.runDir(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil && err != unix.ENOENT {
+			d.runFD = -1
+		}
+		return d, nil
 	}
 	if d.cgRoot, err = lxCgroupRoot(); err != nil {
 		return nil, err
@@ -113,6 +123,9 @@ func lxValidate(spec CreateSpec) error {
 func (d *lxDriver) Create(spec CreateSpec) (uint32, error) {
 	if err := lxValidate(spec); err != nil {
 		return 0, err
+	}
+	if d.readOnly {
+		return 0, lxErrorf(ErrPermission, unix.EPERM, "create cell %s: cells need root", spec.Name)
 	}
 	root, err := filepath.Abs(spec.Root)
 	if err != nil {
@@ -330,7 +343,9 @@ func (d *lxDriver) listen(id uint32) (*os.File, error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	if err := unix.Fchmodat(unix.AT_FDCWD, path, 0o600, 0); err != nil {
+	// Anyone may connect: the holder answers "stats" to any host user and
+	// everything else to root only (SO_PEERCRED).
+	if err := unix.Fchmodat(unix.AT_FDCWD, path, 0o666, 0); err != nil {
 		unix.Close(fd)
 		return nil, err
 	}
@@ -406,6 +421,9 @@ func (d *lxDriver) cleanup(r lxRecord) {
 func (d *lxDriver) Destroy(id uint32) error {
 	if id == HostID {
 		return lxErrorf(ErrInvalid, unix.EINVAL, "destroy cell 0: the host cell")
+	}
+	if d.readOnly {
+		return lxErrorf(ErrPermission, unix.EPERM, "destroy cell %d: cells need root", id)
 	}
 	unlock, err := d.st.lock()
 	if err != nil {
@@ -484,6 +502,12 @@ func lxWaitPidfd(pidfd int, timeout time.Duration) bool {
 // cell, no waiting for a sample. Cells whose holder died are cleaned up
 // and not shown.
 func (d *lxDriver) List() ([]Cell, error) {
+	if d.readOnly && d.runFD < 0 {
+		if _, err := os.Stat(d.st.runDir()); errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, lxErrorf(ErrPermission, unix.EPERM, "list cells: state directory %s is not open to other users", d.st.dir)
+	}
 	ents, err := os.ReadDir(d.st.runDir())
 	if err != nil {
 		if errors.Is(err, os.ErrPermission) {
@@ -509,7 +533,9 @@ func (d *lxDriver) List() ([]Cell, error) {
 		}
 		cells = append(cells, c)
 	}
-	if len(dead) > 0 {
+	// Cleaning up after dead holders takes root; others just do not see
+	// those cells.
+	if len(dead) > 0 && !d.readOnly {
 		cells = append(cells, d.reapDead(dead)...)
 	}
 	sort.Slice(cells, func(i, j int) bool { return cells[i].ID < cells[j].ID })

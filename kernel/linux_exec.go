@@ -22,6 +22,9 @@ func (d *lxDriver) Exec(id uint32, spec ExecSpec) (Process, error) {
 	if len(spec.Argv) == 0 || spec.Argv[0] == "" {
 		return nil, lxErrorf(ErrInvalid, unix.EINVAL, "exec in cell %d: empty command", id)
 	}
+	if d.readOnly {
+		return nil, lxErrorf(ErrPermission, unix.EPERM, "exec in cell %d: cells need root", id)
+	}
 	c, err := d.dial(id)
 	if err != nil {
 		return nil, lxErrorf(ErrNotExist, unix.ENOENT, "exec in cell %d: no such cell", id)

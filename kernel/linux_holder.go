@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -48,6 +49,8 @@ type lxHolder struct {
 	scanBuf lxScanBuffers
 	cpuStat *os.File // the cell cgroup's cpu.stat, opened before pivot_root
 	devNull int      // the cell's /dev/null
+
+	others atomic.Int32 // connections of users other than root being served
 
 	mu      sync.Mutex // forks, reaping and destroy are serialised
 	waiters map[int]chan unix.WaitStatus
@@ -177,8 +180,8 @@ func (h *lxHolder) reapLocked() {
 	}
 }
 
-// peerIsRoot checks the connecting process's credentials (SO_PEERCRED);
-// the socket's mode already keeps others out, this is the second lock.
+// lxPeerIsRoot checks the connecting process's credentials (SO_PEERCRED):
+// only root may exec in or destroy the cell; anyone may ask for stats.
 func lxPeerIsRoot(c *net.UnixConn) bool {
 	rc, err := c.SyscallConn()
 	if err != nil {
@@ -192,11 +195,24 @@ func lxPeerIsRoot(c *net.UnixConn) bool {
 	return cerr == nil && cred.Uid == 0
 }
 
+// lxMaxOthers caps the connections of users other than root being served
+// at once, and lxOthersTimeout how long one may take: the socket is open
+// to every host user, who must not be able to pile goroutines up in PID 1.
+const (
+	lxMaxOthers     = 8
+	lxOthersTimeout = 2 * time.Second
+)
+
 func (h *lxHolder) serve(c *net.UnixConn) {
 	defer c.Close()
-	if !lxPeerIsRoot(c) {
-		fmt.Fprintf(os.Stderr, "cells-init holder: refused a peer that is not root\n")
-		return
+	root := lxPeerIsRoot(c)
+	if !root {
+		if h.others.Add(1) > lxMaxOthers {
+			h.others.Add(-1)
+			return
+		}
+		defer h.others.Add(-1)
+		c.SetDeadline(time.Now().Add(lxOthersTimeout))
 	}
 	var req lxRequest
 	files, err := lxRecv(c, &req, lxMaxPacket)
@@ -209,6 +225,10 @@ func (h *lxHolder) serve(c *net.UnixConn) {
 			f.Close()
 		}
 	}()
+	if !root && req.Op != "stats" {
+		lxSend(c, lxReply{Err: "only root may " + req.Op, Errno: int(unix.EPERM)}, nil)
+		return
+	}
 	switch req.Op {
 	case "stats":
 		cell := h.snapshot()

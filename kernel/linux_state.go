@@ -48,15 +48,29 @@ func (s lxState) logPath(id uint32) string {
 }
 func (s lxState) sockName(id uint32) string { return fmt.Sprintf("%d.sock", id) }
 
-// init creates the directories, root-only (the sockets in run/ accept
-// any root peer, so nobody else may even reach them).
+// init creates the directories. Records, logs, the lock and the id
+// counter are root-only; the state directory (and its parent) can be
+// passed through and run/ listed by anyone, so that any host user can list
+// the cells, as upstream allows: a holder answers "stats" to anyone and
+// every other request to root only.
 func (s lxState) init() error {
+	// Missing ancestors (<prefix>/var/cellman, ...) are made 0755, as
+	// directories of /var are.
 	for _, d := range []string{s.dir, s.cellsDir(), s.runDir()} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
+		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("linux kernel: state: %w", err)
 		}
 	}
-	return os.Chmod(s.runDir(), 0o700)
+	for d, mode := range map[string]os.FileMode{s.dir: 0o711, s.cellsDir(): 0o700, s.runDir(): 0o755} {
+		if err := os.Chmod(d, mode); err != nil {
+			return fmt.Errorf("linux kernel: state: %w", err)
+		}
+	}
+	// The parent (<prefix>/var/cellman/state) needs search permission too.
+	if fi, err := os.Stat(filepath.Dir(s.dir)); err == nil && fi.Mode().Perm()&0o011 != 0o011 {
+		os.Chmod(filepath.Dir(s.dir), fi.Mode().Perm()|0o011)
+	}
+	return nil
 }
 
 // lock takes the exclusive state lock (flock, released when the process

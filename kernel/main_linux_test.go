@@ -9,6 +9,9 @@ import (
 // ("cells-init holder", "cells-init exec"), as every Cells main does.
 func TestMain(m *testing.M) {
 	MaybeInit()
+	if os.Getenv(lxOthersEnv) != "" {
+		os.Exit(lxOthersMain())
+	}
 	code := m.Run()
 	lxTestCleanupShared()
 	os.Exit(code)
