@@ -67,8 +67,13 @@ func lxHolderMain() int {
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	lxSetComm("cells-init")
 	unix.Umask(0)
-	for _, fd := range []int{lxHolderListenFD, lxHolderReadyFD, lxHolderCommitFD} {
-		unix.CloseOnExec(fd)
+	// Every descriptor the holder got is close-on-exec, whatever its
+	// creator's parent left open: the holder starts the cell's processes
+	// (execDirect), and none of them may inherit one.
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		for fd := 3; fd < 1024; fd++ {
+			unix.CloseOnExec(fd)
+		}
 	}
 	ready := os.NewFile(lxHolderReadyFD, "ready")
 	fail := func(err error) int {
@@ -105,6 +110,9 @@ func lxHolderMain() int {
 	if h.devNull, err = unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0); err != nil {
 		return fail(fmt.Errorf("open /dev/null: %w", err))
 	}
+	// The umask the cell's processes start with (the directory tree is
+	// made): the holder starts them itself when it can (execDirect).
+	unix.Umask(0o022)
 	// Stdin (the config pipe) and stdout are done with.
 	unix.Dup3(h.devNull, 0, 0)
 	unix.Dup3(h.devNull, 1, 0)
@@ -263,9 +271,12 @@ func (h *lxHolder) destroy(c *net.UnixConn) {
 	os.Exit(0) // PID 1 leaving ends the namespace; the lock is never released
 }
 
-// exec starts one process through the exec stage ("cells-init exec"),
-// which applies rlimits, credentials, capabilities, no_new_privs and
-// seccomp in a fresh single-purpose process and then executes the target.
+// exec starts one process. Without rlimits to set, the holder starts it
+// itself (execDirect); otherwise through the exec stage ("cells-init
+// exec"), which applies rlimits, credentials, capabilities, no_new_privs
+// and seccomp in a fresh single-purpose process and then executes the
+// target: setrlimit is process-wide, and the holder's own limits must not
+// change.
 func (h *lxHolder) exec(c *net.UnixConn, req *lxExecReq, files []*os.File) {
 	stdio := [3]int{h.devNull, h.devNull, h.devNull}
 	n := 0
@@ -282,6 +293,10 @@ func (h *lxHolder) exec(c *net.UnixConn, req *lxExecReq, files []*os.File) {
 	cfg := lxStageConfig{Argv: req.Argv, Path: req.Path, Env: req.Env, Dir: req.Dir, Cred: req.Cred, Profile: h.cfg.Profile}
 	if !req.NoRlimits {
 		cfg.Rlimits = h.cfg.Rlimits
+	}
+	if !cfg.Rlimits.Nofile.Set && !cfg.Rlimits.AS.Set && !cfg.Rlimits.Core.Set {
+		h.execDirect(c, req, &cfg, stdio)
+		return
 	}
 	cfgBytes := cfg.marshal()
 	var cfgPipe, errPipe [2]int

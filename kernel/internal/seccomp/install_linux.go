@@ -11,6 +11,18 @@ import (
 // (SECCOMP_FILTER_FLAG_TSYNC), so no Go runtime thread stays unfiltered.
 // The caller needs CAP_SYS_ADMIN or no_new_privs.
 func Install(prog []Instruction) error {
+	return install(prog, unix.SECCOMP_FILTER_FLAG_TSYNC)
+}
+
+// InstallThread loads the filter for the calling thread only: for a
+// thread locked to its goroutine that forks a process and then ends, in
+// a process whose other threads must stay unfiltered. The caller needs
+// CAP_SYS_ADMIN or no_new_privs.
+func InstallThread(prog []Instruction) error {
+	return install(prog, 0)
+}
+
+func install(prog []Instruction, flags uintptr) error {
 	if len(prog) == 0 {
 		return fmt.Errorf("seccomp: install: empty program")
 	}
@@ -21,7 +33,7 @@ func Install(prog []Instruction) error {
 	fprog := unix.SockFprog{Len: uint16(len(filters)), Filter: &filters[0]}
 	// There is no x/sys wrapper for seccomp(2); a raw syscall is the API.
 	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER,
-		unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&fprog)))
+		flags, uintptr(unsafe.Pointer(&fprog)))
 	if errno != 0 {
 		return fmt.Errorf("seccomp: install: %w", errno)
 	}
