@@ -180,6 +180,15 @@ type Driver interface {
 	Close() error
 }
 
+// Directory is implemented by drivers that can name their active cells
+// more cheaply than List, which also gathers every cell's counters: what
+// resolving a <cell-id|name> argument needs.
+type Directory interface {
+	// Cells returns the active cells, ordered by id, with ID, Name, Root,
+	// Profile, Ports and Rlimits set and the counters zero.
+	Cells() ([]Cell, error)
+}
+
 // Options configures Open.
 type Options struct {
 	// StateDir is where a driver keeps its persistent state (id counter,

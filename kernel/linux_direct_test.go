@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestLinuxDirectExecThreads: the holder starts processes from threads it
@@ -50,5 +52,46 @@ func TestLinuxDirectExecThreads(t *testing.T) {
 		if !strings.Contains(s, "\nSeccomp:\t0\n") || !strings.Contains(s, "\nUid:\t0\t0\t0\t0\n") {
 			t.Errorf("holder thread %s changed:\n%s", f, s)
 		}
+	}
+}
+
+// TestLinuxCellsDirectory: Cells names what List lists, from the records,
+// and leaves out a cell whose holder died.
+func TestLinuxCellsDirectory(t *testing.T) {
+	d := lxTestDriver(t)
+	root := lxTestRoot(t)
+	a := lxCreate(t, d, "dir-a", root, ProfileHigh)
+	b := lxCreate(t, d, "dir-b", root, ProfileLow)
+	names := func(cells []Cell) string {
+		var s []string
+		for _, c := range cells {
+			s = append(s, fmt.Sprintf("%d:%s:%s:%d", c.ID, c.Name, c.Root, c.Profile))
+		}
+		return strings.Join(s, " ")
+	}
+	listed, err := d.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	named, err := d.Cells()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names(named) != names(listed) || len(named) != 2 {
+		t.Fatalf("Cells %q, List %q", names(named), names(listed))
+	}
+	rec, err := d.st.record(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(rec.HolderPid, syscall.SIGKILL)
+	for i := 0; i < 100; i++ {
+		if named, _ = d.Cells(); len(named) == 1 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(named) != 1 || named[0].ID != b {
+		t.Fatalf("after the holder of %d died: %q", a, names(named))
 	}
 }

@@ -66,8 +66,14 @@ func resolve(cells []kernel.Cell, arg string) (kernel.Cell, error) {
 	return kernel.Cell{}, fmt.Errorf("cell '%s' not found", arg)
 }
 
-// lookup lists the cells and resolves arg.
+// lookup lists the cells and resolves arg; a driver that can name its
+// cells without gathering their counters does so (kernel.Directory).
 func lookup(d kernel.Driver, arg string) (kernel.Cell, error) {
+	if dir, ok := d.(kernel.Directory); ok {
+		if cells, err := dir.Cells(); err == nil {
+			return resolve(cells, arg)
+		}
+	}
 	cells, err := listCells(d)
 	if err != nil {
 		return kernel.Cell{}, err
