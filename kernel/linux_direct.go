@@ -51,22 +51,12 @@ func (h *lxHolder) execDirect(c *net.UnixConn, req *lxExecReq, cfg *lxStageConfi
 		return
 	}
 	pidfd, err := unix.PidfdOpen(s.pid, 0)
-	var fds []int
 	if err == nil {
-		fds = []int{pidfd}
 		defer unix.Close(pidfd)
-	}
-	if lxSend(c, lxReply{Pid: s.pid}, fds) != nil {
-		return
-	}
-	ws := <-s.done
-	r := lxReply{Exited: true}
-	if ws.Signaled() {
-		r.Signal = int(ws.Signal())
 	} else {
-		r.Code = ws.ExitStatus()
+		pidfd = -1
 	}
-	lxSend(c, r, nil)
+	lxReportExit(c, s.pid, pidfd, s.done)
 }
 
 // startOnThread turns the calling (locked, sacrificial) thread into the

@@ -383,6 +383,12 @@ func (h *lxHolder) exec(c *net.UnixConn, req *lxExecReq, files []*os.File) {
 		lxSend(c, r, nil)
 		return
 	}
+	lxReportExit(c, pid, pidfd, done)
+}
+
+// lxReportExit tells the client the started process's pid (with a pidfd
+// of it when there is one), then its exit status once done delivers it.
+func lxReportExit(c *net.UnixConn, pid, pidfd int, done chan unix.WaitStatus) {
 	var fds []int
 	if pidfd >= 0 {
 		fds = []int{pidfd}
