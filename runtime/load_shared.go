@@ -34,6 +34,12 @@ import (
 // TestSharedDSLMatchesPerVM checks that both ways give the same results and
 // errors; TestSharedDSLConcurrent runs it under parallel loads (and -race).
 
+// dslGlobalNames are the globals installDSL sets, for which every VM's
+// globals have room (see luaStd.templates); TestSharedDSLNames keeps the
+// list in step with cells.dsl.
+var dslGlobalNames = []string{"cell", "volume", "host", "apply", "from_env",
+	"pkg", "exec", "dir", "line", "symlink", "copy", "untar", "file", "patch", "template", "script"}
+
 // dslEntry is one builder global.
 type dslEntry struct {
 	name string

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -132,5 +133,29 @@ func TestSharedDSLCustomActions(t *testing.T) {
 	}
 	if !reflect.DeepEqual(shared, own) {
 		t.Fatal("shared and own builders differ with custom actions")
+	}
+}
+
+// TestSharedDSLNames: the globals cells.dsl installs are the ones every
+// VM has room for (dslGlobalNames), and a VM without the DSL sees none of
+// them.
+func TestSharedDSLNames(t *testing.T) {
+	entries, err := sharedDSL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.name)
+	}
+	sort.Strings(got)
+	want := append([]string(nil), dslGlobalNames...)
+	sort.Strings(want)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("cells.dsl installs %v; dslGlobalNames has %v", got, want)
+	}
+	out, err := runChunk(t, VMOptions{}, "g.lua", `local n = 0 for k in pairs(_G) do if k == "cell" or k == "file" then n = n + 1 end end print(n, cell, rawget(_G, "file"))`)
+	if err != nil || out != "0\tnil\tnil\n" {
+		t.Fatalf("a VM without the DSL: %q %v", out, err)
 	}
 }

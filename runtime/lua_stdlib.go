@@ -129,6 +129,14 @@ func (std *luaStd) templates() {
 	fill(std.globalsT, std.loadedT, std.globals, std.libs, func(luaLib) *lua.LTable {
 		return &lua.LTable{Metatable: lua.LNil}
 	}, lua.LTrue)
+	// Room for the globals every VM or every DSL file VM adds next (print,
+	// require, the DSL builders): set and removed again, a key keeps its
+	// place in the table's order and storage, so that adding it to a
+	// clone grows nothing. Removed keys are invisible to Lua.
+	for _, name := range append([]string{"print", "require"}, dslGlobalNames...) {
+		std.globalsT.RawSetString(name, lua.LTrue)
+		std.globalsT.RawSetString(name, lua.LNil)
+	}
 	for _, lib := range std.libs {
 		t := &lua.LTable{Metatable: lua.LNil}
 		for _, e := range lib.entries {

@@ -112,9 +112,11 @@ func State(L *lua.LState) *lua.LTable {
 	if t, ok := reg.RawGetString(stateKey).(*lua.LTable); ok {
 		return t
 	}
+	// Sized tables: L.NewTable reserves 32 array and 32 hash slots.
 	t := L.CreateTable(0, 4)
-	for _, k := range []string{"documents", "sites", "kinds", "names"} {
-		t.RawSetString(k, L.NewTable())
+	t.RawSetString("documents", L.CreateTable(4, 0))
+	for _, k := range []string{"sites", "kinds", "names"} {
+		t.RawSetString(k, L.CreateTable(0, 0))
 	}
 	reg.RawSetString(stateKey, t)
 	return t
