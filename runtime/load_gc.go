@@ -19,7 +19,7 @@ const TunedGCPercent = 400
 // start, as the Go compiler does (cmd/compile's AdjustStartingHeap): while
 // the live heap is small, GOGC alone would collect every few megabytes
 // (GOGC 400 over 10 MB live: every 40 MB; 1,000 DSL files allocate about
-// 160 MB). Above StartingHeap/5 of live heap, TunedGCPercent governs.
+// 150 MB). Above StartingHeap/5 of live heap, TunedGCPercent governs.
 const StartingHeap = 96 << 20
 
 // TunedMemoryLimit is the soft heap limit TuneGC sets as a backstop: near
@@ -68,8 +68,10 @@ func startingHeap(goal uint64) {
 			return
 		}
 		debug.SetGCPercent(percent)
-		sentinel := new([16]byte)
-		runtime.SetFinalizer(sentinel, func(*[16]byte) {
+		// With a pointer field, never in a tiny-allocator block (whose
+		// other objects could keep it, and its finalizer, alive).
+		sentinel := &struct{ _ *byte }{}
+		runtime.SetFinalizer(sentinel, func(*struct{ _ *byte }) {
 			if gcTuning.Load() {
 				adjust()
 			}

@@ -31,8 +31,10 @@ import (
 // The operator's custom actions (<DSL dir>/actions) run in each file's VM
 // as before, so their code is never shared; the kinds they register go to
 // that VM's site.state(), where the shared builders look first.
-// TestSharedDSLMatchesPerVM checks that both ways give the same results and
-// errors; TestSharedDSLConcurrent runs it under parallel loads (and -race).
+// TestDSLErrors and FuzzLoad check that a VM with its own cells.dsl
+// (loadOptions.ownDSL) comes to the same results and errors;
+// TestSharedDSLConcurrent runs shared builders in parallel loads (and
+// under -race).
 
 // dslGlobalNames are the globals installDSL sets, for which every VM's
 // globals have room (see luaStd.templates); TestSharedDSLNames keeps the
@@ -69,24 +71,24 @@ func sharedDSL() ([]dslEntry, error) {
 			dslErr = errors.New("cells.dsl is not a module table")
 			return
 		}
-		acts, _ := mod.RawGetString("actions").(*lua.LTable)
-		prime, _ := acts.RawGetString("prime").(*lua.LFunction)
-		dslBuilder, _ = acts.RawGetString("builder").(*lua.LFunction)
-		install, _ := mod.RawGetString("install").(*lua.LFunction)
+		var prime, install *lua.LFunction
+		install, _ = mod.RawGetString("install").(*lua.LFunction)
+		if acts, ok := mod.RawGetString("actions").(*lua.LTable); ok {
+			prime, _ = acts.RawGetString("prime").(*lua.LFunction)
+			dslBuilder, _ = acts.RawGetString("builder").(*lua.LFunction)
+		}
 		if prime == nil || install == nil || dslBuilder == nil {
 			dslErr = errors.New("cells.dsl has no install, actions.prime or actions.builder function")
 			return
 		}
 		env := L.NewTable()
-		for _, call := range []lua.P{{Fn: prime, Protect: true}, {Fn: install, NRet: 1, Protect: true}} {
-			var args []lua.LValue
-			if call.Fn == install {
-				args = []lua.LValue{env}
-			}
-			if err := L.CallByParam(call, args...); err != nil {
-				dslErr = errors.New(headLine(err.Error()))
-				return
-			}
+		err := L.CallByParam(lua.P{Fn: prime, Protect: true})
+		if err == nil {
+			err = L.CallByParam(lua.P{Fn: install, NRet: 1, Protect: true}, env)
+		}
+		if err != nil {
+			dslErr = errors.New(headLine(err.Error()))
+			return
 		}
 		L.SetTop(0)
 		env.ForEach(func(k, v lua.LValue) {

@@ -122,7 +122,7 @@ func sortEntries(es []luaEntry) {
 }
 
 // templates fills the tables openStdlib clones, key by key in the order
-// openStdlib's slow path would, so that pairs() sees the same order.
+// openStdlib's slow path would (every VM sees the same pairs() order).
 func (std *luaStd) templates() {
 	std.globalsT = &lua.LTable{Metatable: lua.LNil}
 	std.loadedT = &lua.LTable{Metatable: lua.LNil}
@@ -166,7 +166,8 @@ func (vm *VM) openStdlib() {
 	std := luaStdlib()
 	L := vm.L
 	if std.globalsT != nil {
-		// The same contents and order as below, cloned.
+		// The contents of the slow path below, cloned (in the same order
+		// but for the reserved keys, see templates).
 		g, loaded := cloneTable(std.globalsT), cloneTable(std.loadedT)
 		L.G.Global, L.Env = g, g
 		L.G.Registry.RawSetString("_LOADED", loaded)
