@@ -19,52 +19,56 @@ import (
 // an exec stage: a Go process start per exec was most of its cost. The
 // work the stage does to itself is done to one thread of the holder
 // instead, locked to a goroutine that forks the process and then ends, so
-// the thread ends with it: capabilities, credentials, no_new_privs and
-// seccomp filters are per thread on Linux, and a forked process inherits
-// those of the thread that forked it. The other threads of the holder keep
-// theirs. The order is the stage's:
+// the thread ends with it: capabilities, no_new_privs and seccomp filters
+// are per thread on Linux, and a forked process inherits those of the
+// thread that forked it. The other threads of the holder keep theirs. The
+// order is the stage's:
 //
 //	cgroup namespace -> bounding-set drop -> seccomp (still privileged) ->
-//	groups, gid, uid (raw, this thread only) -> capset and ambient clear ->
-//	no_new_privs -> directory and PATH checks as the target user ->
-//	fork and exec (chdir, setsid, controlling tty in the child).
+//	groups -> capset and ambient clear -> no_new_privs -> directory and
+//	PATH checks -> fork and exec (chdir, setsid, controlling tty in the
+//	child).
 //
-// Only requests without rlimits come here (see exec). The holder's other
-// descriptors are close-on-exec, and its umask is 022 once the root is set
-// up.
+// Only requests that need neither rlimits nor another uid or gid come here
+// (see exec). Why not another uid: a holder thread with the cell user's
+// uid could be signalled (Go dies of a SIGABRT sent to it), have the
+// holder's rlimits changed (prlimit) or, with fs.suid_dumpable set, be
+// traced by that user while it lives; a thread that stays root with fewer
+// capabilities offers the cell nothing its processes could not do to the
+// holder anyway. The holder's other descriptors are close-on-exec, and its
+// umask is 022 once the root is set up.
 func (h *lxHolder) execDirect(c *net.UnixConn, req *lxExecReq, cfg *lxStageConfig, stdio [3]int) {
 	type started struct {
-		pid   int
-		done  chan unix.WaitStatus
-		reply *lxReply
+		pid, pidfd int
+		done       chan unix.WaitStatus
+		reply      *lxReply
 	}
 	res := make(chan started, 1)
 	go func() {
-		// Never unlocked: the goroutine's end ends the thread.
+		// Never unlocked: the goroutine's end ends the thread (the main
+		// thread, which the runtime keeps, is locked by lxHolderMain).
 		runtime.LockOSThread()
-		pid, done, r := h.startOnThread(req, cfg, stdio)
-		res <- started{pid, done, r}
+		pid, pidfd, done, r := h.startOnThread(req, cfg, stdio)
+		res <- started{pid, pidfd, done, r}
 	}()
 	s := <-res
 	if s.reply != nil {
 		lxSend(c, *s.reply, nil)
 		return
 	}
-	pidfd, err := unix.PidfdOpen(s.pid, 0)
-	if err == nil {
-		defer unix.Close(pidfd)
-	} else {
-		pidfd = -1
+	if s.pidfd >= 0 {
+		defer unix.Close(s.pidfd)
 	}
-	lxReportExit(c, s.pid, pidfd, s.done)
+	lxReportExit(c, s.pid, s.pidfd, s.done)
 }
 
-// startOnThread turns the calling (locked, sacrificial) thread into the
-// requested identity and forks the process from it. It returns the pid
-// and the channel its exit status arrives on, or the reply of a failure.
-func (h *lxHolder) startOnThread(req *lxExecReq, cfg *lxStageConfig, stdio [3]int) (int, chan unix.WaitStatus, *lxReply) {
-	fail := func(err error, format string, args ...any) (int, chan unix.WaitStatus, *lxReply) {
-		return 0, nil, &lxReply{Err: fmt.Sprintf(format, args...), Errno: int(lxErrnoOf(err))}
+// startOnThread gives the calling (locked, sacrificial) thread the cell's
+// profile and forks the process from it. It returns the pid, a pidfd of
+// it (or -1) and the channel its exit status arrives on, or the reply of
+// a failure.
+func (h *lxHolder) startOnThread(req *lxExecReq, cfg *lxStageConfig, stdio [3]int) (int, int, chan unix.WaitStatus, *lxReply) {
+	fail := func(err error, format string, args ...any) (int, int, chan unix.WaitStatus, *lxReply) {
+		return 0, -1, nil, &lxReply{Err: fmt.Sprintf(format, args...), Errno: int(lxErrnoOf(err))}
 	}
 	// A cgroup namespace rooted at the cell's cgroup, as the stage gets:
 	// a cell that may mount (LOW) sees only its own subtree of cgroup2.
@@ -85,8 +89,8 @@ func (h *lxHolder) startOnThread(req *lxExecReq, cfg *lxStageConfig, stdio [3]in
 		return fail(err, "%v", err)
 	}
 	if cr := cfg.Cred; cr != nil {
-		// Raw: the syscall package's Setgroups, Setresgid and Setresuid
-		// change every thread of the process.
+		// Raw: the syscall package's Setgroups changes every thread of
+		// the process. Uid and gid stay 0 here (see execDirect).
 		groups := make([]uint32, len(cr.Groups))
 		copy(groups, cr.Groups)
 		var gp uintptr
@@ -95,12 +99,6 @@ func (h *lxHolder) startOnThread(req *lxExecReq, cfg *lxStageConfig, stdio [3]in
 		}
 		if _, _, e := unix.RawSyscall(unix.SYS_SETGROUPS, uintptr(len(groups)), gp, 0); e != 0 {
 			return fail(e, "setgroups: %v", e)
-		}
-		if _, _, e := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(cr.GID), uintptr(cr.GID), uintptr(cr.GID)); e != 0 {
-			return fail(e, "setgid %d: %v", cr.GID, e)
-		}
-		if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(cr.UID), uintptr(cr.UID), uintptr(cr.UID)); e != 0 {
-			return fail(e, "setuid %d: %v", cr.UID, e)
 		}
 	}
 	if err := lxCapsetDrop(drop); err != nil {
@@ -122,8 +120,8 @@ func (h *lxHolder) startOnThread(req *lxExecReq, cfg *lxStageConfig, stdio [3]in
 	if dir == "" {
 		dir = "/"
 	}
-	// Checked here, as the target user, so that the error names the step
-	// (the child's own chdir would fail the same way, unnamed).
+	// Checked here so that the error names the step (the child's own
+	// chdir would fail the same way, unnamed).
 	if err := unix.Faccessat(unix.AT_FDCWD, dir, unix.X_OK, unix.AT_EACCESS); err != nil {
 		return fail(err, "chdir %s: %v", dir, err)
 	}
@@ -135,6 +133,9 @@ func (h *lxHolder) startOnThread(req *lxExecReq, cfg *lxStageConfig, stdio [3]in
 	if err != nil {
 		return fail(err, "%s: %v", prog, err)
 	}
+	// The pidfd comes with the fork (CLONE_PIDFD): opened afterwards, the
+	// child could already be reaped and its pid taken by another process.
+	pidfd := -1
 	attr := &syscall.ProcAttr{
 		Dir:   dir,
 		Env:   env,
@@ -143,20 +144,21 @@ func (h *lxHolder) startOnThread(req *lxExecReq, cfg *lxStageConfig, stdio [3]in
 			Setsid:  req.Setsid || req.Setctty,
 			Setctty: req.Setctty,
 			Ctty:    0,
+			PidFD:   &pidfd,
 		},
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.dying {
-		return 0, nil, &lxReply{Err: "cell is being destroyed", Errno: int(unix.ENOENT)}
+	// The fork runs outside h.mu: ForkExec returns only once the child
+	// executed the command, which may block (a hung network file
+	// system), and reaping, stats and destroy must go on meanwhile.
+	if !h.beginFork() {
+		return 0, -1, nil, &lxReply{Err: "cell is being destroyed", Errno: int(unix.ENOENT)}
 	}
 	pid, err := syscall.ForkExec(path, cfg.Argv, attr)
+	done := h.endFork(pid, err == nil)
 	if err != nil {
 		return fail(err, "%s: %v", prog, err)
 	}
-	done := make(chan unix.WaitStatus, 1)
-	h.waiters[pid] = done
-	return pid, done, nil
+	return pid, pidfd, done, nil
 }
 
 // lxLookPathIn is lxLookPath for a process that will run in dir: relative

@@ -95,3 +95,52 @@ func TestLinuxCellsDirectory(t *testing.T) {
 		t.Fatalf("after the holder of %d died: %q", a, names(named))
 	}
 }
+
+// TestLinuxHolderOutOfReach: while processes are started in a cell, as
+// root and as another user, that user cannot signal or limit any thread of
+// the holder (a holder thread with the user's uid could be); and the
+// cell's root, which can, kills the holder with none of the signals the Go
+// runtime would die of when they come from kill(2).
+func TestLinuxHolderOutOfReach(t *testing.T) {
+	d := lxTestDriver(t)
+	id := lxCreate(t, d, "reach", lxTestRoot(t), ProfileHigh)
+	nobody := &Cred{UID: 65534, GID: 65534, Groups: []uint32{65534}}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	attacker, err := d.Exec(id, ExecSpec{Argv: []string{"/bin/probe", "holder-attack", "1500"}, Cred: nobody, Stdout: w, Stderr: w})
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		if out, st := lxRun(t, d, id, ExecSpec{Argv: []string{"true"}, Cred: nobody}); !st.Success() {
+			t.Fatalf("exec as nobody %d: %q %+v", i, out, st)
+		}
+		lxOut(t, d, id, "true")
+	}
+	var buf strings.Builder
+	b := make([]byte, 256)
+	for {
+		n, err := r.Read(b)
+		buf.Write(b[:n])
+		if err != nil {
+			break
+		}
+	}
+	r.Close()
+	attacker.Wait()
+	if got := strings.TrimSpace(buf.String()); got != "hits 0" {
+		t.Errorf("nobody against the holder's threads: %q, want hits 0", got)
+	}
+	if out := lxOut(t, d, id, "sh", "-c", "for s in ABRT SEGV BUS FPE ILL TRAP SYS QUIT TERM; do kill -$s 1; done; echo sent"); out != "sent" {
+		t.Fatalf("signals from the cell's root: %q", out)
+	}
+	if out := lxOut(t, d, id, "sh", "-c", "ulimit -n"); out == "8" {
+		t.Errorf("a process started after the attack has the attacker's limit: %q", out)
+	}
+	if out := lxOut(t, d, id, "echo", "alive"); out != "alive" {
+		t.Fatalf("holder after the signals: %q", out)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -55,6 +56,15 @@ type lxHolder struct {
 	mu      sync.Mutex // forks, reaping and destroy are serialised
 	waiters map[int]chan unix.WaitStatus
 	dying   bool
+	// forking counts direct starts forking outside mu (execDirect); while
+	// any does, the statuses of children nobody waits for yet are kept in
+	// early, since the child may end before its start returns.
+	forking int
+	early   map[int]unix.WaitStatus
+
+	othersMu   sync.Mutex // the budget of requests from other users
+	othersLeft int
+	othersAt   time.Time
 
 	statsMu sync.Mutex
 	stats   lxStats
@@ -62,6 +72,10 @@ type lxHolder struct {
 
 // lxHolderMain is "cells-init holder <name>".
 func lxHolderMain() int {
+	// The main thread stays with this goroutine: a thread locked by a
+	// goroutine that ends is ended by the runtime, but the main thread is
+	// parked instead, and execDirect's threads must end.
+	runtime.LockOSThread()
 	// Why: a non-dumpable process has root-owned /proc entries that need
 	// CAP_SYS_PTRACE to open, which no cell keeps (see lxSealedSelf).
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
@@ -95,8 +109,13 @@ func lxHolderMain() int {
 	// process of the cell would then ignore SIGTERM, SIGINT and SIGHUP
 	// (no Ctrl-C in a shell, no graceful stop of a service); exec resets
 	// caught signals to their defaults.
+	// So are those the Go runtime would die of when sent by kill(2)
+	// (SIGABRT, SIGSEGV, ...): caught, they are dropped too (a real fault
+	// still crashes).
 	drop := make(chan os.Signal, 16)
-	signal.Notify(drop, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGPIPE, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU)
+	signal.Notify(drop, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGPIPE, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU,
+		unix.SIGABRT, unix.SIGILL, unix.SIGTRAP, unix.SIGBUS, unix.SIGFPE, unix.SIGSEGV, unix.SIGSYS, unix.SIGSTKFLT,
+		unix.SIGALRM, unix.SIGVTALRM, unix.SIGXCPU, unix.SIGXFSZ, unix.SIGIO, unix.SIGPWR)
 	go func() {
 		for range drop {
 		}
@@ -184,8 +203,48 @@ func (h *lxHolder) reapLocked() {
 		if ch, ok := h.waiters[pid]; ok {
 			ch <- ws
 			delete(h.waiters, pid)
+		} else if h.forking > 0 {
+			if h.early == nil {
+				h.early = map[int]unix.WaitStatus{}
+			}
+			h.early[pid] = ws
 		}
 	}
+}
+
+// beginFork registers a direct start about to fork outside mu; false when
+// the cell is being destroyed.
+func (h *lxHolder) beginFork() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.dying {
+		return false
+	}
+	h.forking++
+	return true
+}
+
+// endFork ends a beginFork. For a started child (ok) it returns the
+// channel its exit status arrives on, which has it already if the child
+// was reaped meanwhile.
+func (h *lxHolder) endFork(pid int, ok bool) chan unix.WaitStatus {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.forking--
+	var done chan unix.WaitStatus
+	if ok {
+		done = make(chan unix.WaitStatus, 1)
+		if ws, found := h.early[pid]; found {
+			done <- ws
+			delete(h.early, pid)
+		} else {
+			h.waiters[pid] = done
+		}
+	}
+	if h.forking == 0 {
+		h.early = nil // orphans' statuses nobody will ask for
+	}
+	return done
 }
 
 // lxPeerIsRoot checks the connecting process's credentials (SO_PEERCRED):
@@ -203,18 +262,39 @@ func lxPeerIsRoot(c *net.UnixConn) bool {
 	return cerr == nil && cred.Uid == 0
 }
 
-// lxMaxOthers caps the connections of users other than root being served
-// at once, and lxOthersTimeout how long one may take: the socket is open
-// to every host user, who must not be able to pile goroutines up in PID 1.
+// Requests of users other than root: the socket is open to every host
+// user, who must not be able to pile goroutines up in PID 1, fill its log,
+// burn the cell's CPU or hold its locks. At most lxMaxOthers are served at
+// once, each within lxOthersTimeout, at most lxOthersPerSecond a second;
+// they are answered from the last sample, without a scan, and their
+// failures are not logged.
 const (
-	lxMaxOthers     = 8
-	lxOthersTimeout = 2 * time.Second
+	lxMaxOthers       = 8
+	lxOthersTimeout   = 2 * time.Second
+	lxOthersPerSecond = 50
 )
+
+// otherAllowed takes one request from the budget of other users.
+func (h *lxHolder) otherAllowed() bool {
+	h.othersMu.Lock()
+	defer h.othersMu.Unlock()
+	if now := time.Now(); now.Sub(h.othersAt) >= time.Second {
+		h.othersAt, h.othersLeft = now, lxOthersPerSecond
+	}
+	if h.othersLeft == 0 {
+		return false
+	}
+	h.othersLeft--
+	return true
+}
 
 func (h *lxHolder) serve(c *net.UnixConn) {
 	defer c.Close()
 	root := lxPeerIsRoot(c)
 	if !root {
+		if !h.otherAllowed() {
+			return
+		}
 		if h.others.Add(1) > lxMaxOthers {
 			h.others.Add(-1)
 			return
@@ -225,7 +305,9 @@ func (h *lxHolder) serve(c *net.UnixConn) {
 	var req lxRequest
 	files, err := lxRecv(c, &req, lxMaxPacket)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "cells-init holder: request: %v\n", err)
+		if root {
+			fmt.Fprintf(os.Stderr, "cells-init holder: request: %v\n", err)
+		}
 		return
 	}
 	defer func() {
@@ -233,8 +315,13 @@ func (h *lxHolder) serve(c *net.UnixConn) {
 			f.Close()
 		}
 	}()
-	if !root && req.Op != "stats" {
-		lxSend(c, lxReply{Err: "only root may " + req.Op, Errno: int(unix.EPERM)}, nil)
+	if !root {
+		if req.Op != "stats" {
+			lxSend(c, lxReply{Err: "only root may " + req.Op, Errno: int(unix.EPERM)}, nil)
+			return
+		}
+		cell := h.sampled()
+		lxSend(c, lxReply{Cell: &cell}, nil)
 		return
 	}
 	switch req.Op {
@@ -261,6 +348,11 @@ func (h *lxHolder) destroy(c *net.UnixConn) {
 	h.mu.Lock()
 	h.reapLocked()
 	st := h.scan()
+	if h.forking > 0 {
+		h.mu.Unlock()
+		lxSend(c, lxReply{Err: "a process is being started", Errno: int(unix.EBUSY)}, nil)
+		return
+	}
 	if st.Refs > 0 {
 		h.mu.Unlock()
 		lxSend(c, lxReply{Err: fmt.Sprintf("%d member processes remain", st.Refs), Errno: int(unix.EBUSY)}, nil)
@@ -271,12 +363,12 @@ func (h *lxHolder) destroy(c *net.UnixConn) {
 	os.Exit(0) // PID 1 leaving ends the namespace; the lock is never released
 }
 
-// exec starts one process. Without rlimits to set, the holder starts it
-// itself (execDirect); otherwise through the exec stage ("cells-init
-// exec"), which applies rlimits, credentials, capabilities, no_new_privs
-// and seccomp in a fresh single-purpose process and then executes the
-// target: setrlimit is process-wide, and the holder's own limits must not
-// change.
+// exec starts one process. Without rlimits to set and as root, the holder
+// starts it itself (execDirect); otherwise through the exec stage
+// ("cells-init exec"), which applies rlimits, credentials, capabilities,
+// no_new_privs and seccomp in a fresh single-purpose process and then
+// executes the target: setrlimit is process-wide, and the holder's own
+// limits and identity must not change.
 func (h *lxHolder) exec(c *net.UnixConn, req *lxExecReq, files []*os.File) {
 	stdio := [3]int{h.devNull, h.devNull, h.devNull}
 	n := 0
@@ -290,11 +382,16 @@ func (h *lxHolder) exec(c *net.UnixConn, req *lxExecReq, files []*os.File) {
 			n++
 		}
 	}
+	if len(req.Argv) == 0 || req.Argv[0] == "" {
+		lxSend(c, lxReply{Err: "empty command", Errno: int(unix.EINVAL)}, nil)
+		return
+	}
 	cfg := lxStageConfig{Argv: req.Argv, Path: req.Path, Env: req.Env, Dir: req.Dir, Cred: req.Cred, Profile: h.cfg.Profile}
 	if !req.NoRlimits {
 		cfg.Rlimits = h.cfg.Rlimits
 	}
-	if !cfg.Rlimits.Nofile.Set && !cfg.Rlimits.AS.Set && !cfg.Rlimits.Core.Set {
+	rlimits := cfg.Rlimits.Nofile.Set || cfg.Rlimits.AS.Set || cfg.Rlimits.Core.Set
+	if !rlimits && (cfg.Cred == nil || cfg.Cred.UID == 0 && cfg.Cred.GID == 0) {
 		h.execDirect(c, req, &cfg, stdio)
 		return
 	}

@@ -66,10 +66,8 @@ func (s lxState) init() error {
 			return fmt.Errorf("linux kernel: state: %w", err)
 		}
 	}
-	// The parent (<prefix>/var/cellman/state) needs search permission too.
-	if fi, err := os.Stat(filepath.Dir(s.dir)); err == nil && fi.Mode().Perm()&0o011 != 0o011 {
-		os.Chmod(filepath.Dir(s.dir), fi.Mode().Perm()|0o011)
-	}
+	// Its ancestors are left as they are (made 0755 above when missing):
+	// one not open to others keeps them from listing, as before.
 	return nil
 }
 

@@ -242,6 +242,21 @@ func (h *lxHolder) snapshot() Cell {
 	}
 }
 
+// sampled is the cell as of the last sample (at most a second old),
+// without taking h.mu or scanning: the answer to users other than root.
+func (h *lxHolder) sampled() Cell {
+	h.statsMu.Lock()
+	st := h.stats
+	h.statsMu.Unlock()
+	c := h.cfg
+	return Cell{
+		ID: c.ID, Name: c.Name, Root: c.Root, Profile: c.Profile, ProfileSet: c.ProfileSet,
+		Ports: c.Ports, Rlimits: c.Rlimits,
+		Refs: st.Refs, Procs: st.Procs, CPU1s: st.CPU1s, CPU10s: st.CPU10s, Memory: st.Memory,
+		Age: lxAge(c.CreatedNS),
+	}
+}
+
 // lxMonotonicNS is CLOCK_MONOTONIC in nanoseconds (upstream's clock for
 // ages).
 func lxMonotonicNS() int64 {

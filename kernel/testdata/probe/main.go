@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,6 +29,26 @@ func main() {
 	case "kill":
 		pid, _ := strconv.Atoi(arg(2))
 		err = unix.Kill(pid, 0)
+	case "holder-attack":
+		// For arg(2) milliseconds, over and over: SIGABRT to every thread
+		// of PID 1 (the holder) and a NOFILE limit of 8 on each; prints
+		// how often either was allowed.
+		ms, _ := strconv.Atoi(arg(2))
+		hits := 0
+		for end := time.Now().Add(time.Duration(ms) * time.Millisecond); time.Now().Before(end); {
+			ents, _ := os.ReadDir("/proc/1/task")
+			for _, e := range ents {
+				tid, _ := strconv.Atoi(e.Name())
+				if unix.Tgkill(1, tid, unix.SIGABRT) == nil {
+					hits++
+				}
+				if unix.Prlimit(tid, unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: 8, Max: 8}, nil) == nil {
+					hits++
+				}
+			}
+		}
+		fmt.Printf("hits %d\n", hits)
+		return
 	case "ptrace":
 		pid, _ := strconv.Atoi(arg(2))
 		err = unix.PtraceAttach(pid)
