@@ -233,6 +233,11 @@ func (h *lxHolder) snapshot() Cell {
 	h.statsMu.Lock()
 	st.CPU1s, st.CPU10s = h.stats.CPU1s, h.stats.CPU10s
 	h.statsMu.Unlock()
+	return h.cell(st)
+}
+
+// cell is the cell with the counters st.
+func (h *lxHolder) cell(st lxStats) Cell {
 	c := h.cfg
 	return Cell{
 		ID: c.ID, Name: c.Name, Root: c.Root, Profile: c.Profile, ProfileSet: c.ProfileSet,
@@ -248,13 +253,7 @@ func (h *lxHolder) sampled() Cell {
 	h.statsMu.Lock()
 	st := h.stats
 	h.statsMu.Unlock()
-	c := h.cfg
-	return Cell{
-		ID: c.ID, Name: c.Name, Root: c.Root, Profile: c.Profile, ProfileSet: c.ProfileSet,
-		Ports: c.Ports, Rlimits: c.Rlimits,
-		Refs: st.Refs, Procs: st.Procs, CPU1s: st.CPU1s, CPU10s: st.CPU10s, Memory: st.Memory,
-		Age: lxAge(c.CreatedNS),
-	}
+	return h.cell(st)
 }
 
 // lxMonotonicNS is CLOCK_MONOTONIC in nanoseconds (upstream's clock for
